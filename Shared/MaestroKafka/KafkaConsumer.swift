@@ -1,0 +1,229 @@
+import CRdKafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A consumer-group member that hands records to a handler, one at a time, in partition order.
+///
+/// Guarantees:
+/// - **At least once.** A record's offset is stored only after the handler returned for it,
+///   and only stored offsets are committed. A handler that throws stops the consumer
+///   without storing that record, so it is delivered again (to this group) later.
+/// - **Rebalance-safe.** Records are fetched in batches by a blocking poll on a dedicated
+///   thread, and the next poll starts only after the previous batch was handled and its
+///   offsets stored. Partitions are revoked only inside a poll, so no record is in flight
+///   during a rebalance and the commit on revoke covers exactly what was handled.
+/// - **Bounded buffering.** At most one batch (``KafkaConsumerConfiguration/maxBatchSize``)
+///   is held outside librdkafka; librdkafka's own prefetch is bounded by its queue settings.
+/// - **Graceful shutdown** finishes the record in hand, stores and commits offsets, and
+///   leaves the group.
+public final class KafkaConsumer: Service, Sendable {
+    public typealias Handler = @Sendable (KafkaConsumerMessage) async throws -> Void
+
+    private let client: RDKafkaClient
+    private let worker: BlockingWorker
+    private let logger: Logger
+    private let handler: Handler
+    private let maxBatchSize: Int
+    private let topicNames = TopicNameCache()
+    private let stopRequested = Atomic<Bool>(false)
+    private let isClosed = Atomic<Bool>(false)
+
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
+        guard !configuration.topics.isEmpty else { throw .invalidArgument("a consumer needs at least one topic") }
+        self.logger = logger
+        self.handler = handler
+        self.maxBatchSize = max(1, configuration.maxBatchSize)
+        self.client = try RDKafkaClient(kind: .consumer, config: configuration.rdKafkaConfig, logger: logger)
+        self.worker = BlockingWorker(name: "kafka-consumer-poll")
+        rd_kafka_poll_set_consumer(client.handle)
+        let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in configuration.topics {
+            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        }
+        let err = rd_kafka_subscribe(client.handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            worker.stop()
+            throw KafkaError(err)
+        }
+    }
+
+    deinit {
+        worker.stop()
+    }
+
+    /// Consumes until graceful shutdown, cancellation, or a handler error (which is rethrown
+    /// after committing what was handled before it).
+    public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await consume()
+            } onGracefulShutdown: {
+                self.triggerShutdown()
+            }
+        } onCancel: {
+            self.triggerShutdown()
+        }
+    }
+
+    /// Asks ``run()`` to finish the record in hand, commit and return.
+    public func triggerShutdown() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    private func consume() async throws {
+        var failure: (any Error)?
+        loop: while !stopRequested.load(ordering: .relaxed) {
+            let poll = await worker.submit { self.pollBatch() }
+            let batch: [KafkaConsumerMessage]
+            switch poll {
+            case .messages(let messages): batch = messages
+            case .fatal(let error):
+                failure = error
+                break loop
+            }
+            var handled = HandledOffsets()
+            do {
+                for message in batch {
+                    try await handler(message)
+                    handled.record(message)
+                    if stopRequested.load(ordering: .relaxed) { break }
+                }
+            } catch {
+                failure = error
+            }
+            store(handled)
+            if failure != nil { break }
+        }
+        await close()
+        // A handler interrupted by the stop itself is a clean stop; its record was not stored.
+        if let failure, !(failure is CancellationError && stopRequested.load(ordering: .relaxed)) { throw failure }
+    }
+
+    private enum PollResult: Sendable {
+        case messages([KafkaConsumerMessage])
+        case fatal(KafkaError)
+    }
+
+    /// Blocks (on the worker thread) until at least one record arrives or a stop is
+    /// requested, then drains what is already fetched, up to the batch size.
+    private func pollBatch() -> PollResult {
+        var batch: [KafkaConsumerMessage] = []
+        while batch.isEmpty && !stopRequested.load(ordering: .relaxed) {
+            var timeout: Int32 = 100
+            while batch.count < maxBatchSize, let raw = rd_kafka_consumer_poll(client.handle, timeout) {
+                timeout = 0
+                defer { rd_kafka_message_destroy(raw) }
+                let err = raw.pointee.err
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    batch.append(message(from: raw))
+                } else if let fatal = fatalError() {
+                    return .fatal(fatal)
+                } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    let error = KafkaError(err, message: raw.pointee.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) })
+                    logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return .messages(batch)
+    }
+
+    private func fatalError() -> KafkaError? {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let err = rd_kafka_fatal_error(client.handle, &errstr, errstr.count)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err, message: cString(errstr))
+    }
+
+    private func message(from raw: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerMessage {
+        let record = raw.pointee
+        var headers: [KafkaHeader] = []
+        var list: OpaquePointer?
+        if rd_kafka_message_headers(raw, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: bytes))
+                index += 1
+            }
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(raw, &timestampType)
+        return KafkaConsumerMessage(
+            topic: topicNames.name(of: record.rkt),
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) },
+            value: record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? [],
+            headers: headers,
+            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+        )
+    }
+
+    /// Stores the offsets after the handled records; the next (auto or closing) commit sends them.
+    private func store(_ handled: HandledOffsets) {
+        guard !handled.next.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(handled.next.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (position, offset) in handled.next {
+            rd_kafka_topic_partition_list_add(list, position.topic, position.partition).pointee.offset = offset
+        }
+        let err = rd_kafka_offsets_store(client.handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // The partition was revoked meanwhile (e.g. a poll interval overrun): its new owner gets the records again.
+            logger.debug("offsets not stored", metadata: ["error": "\(KafkaError(err))"])
+        }
+    }
+
+    /// Commits stored offsets and leaves the group. Idempotent.
+    private func close() async {
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        let client = self.client
+        let logger = self.logger
+        await worker.submit {
+            let commit = rd_kafka_commit(client.handle, nil, 0)
+            if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning("final offset commit failed", metadata: ["error": "\(KafkaError(commit))"])
+            }
+            rd_kafka_consumer_close(client.handle)
+        }
+        worker.stop()
+    }
+}
+
+/// The next offset to commit per partition, after the records handled in one batch.
+private struct HandledOffsets {
+    struct Position: Hashable {
+        let topic: String
+        let partition: Int32
+    }
+
+    var next: [Position: Int64] = [:]
+
+    mutating func record(_ message: KafkaConsumerMessage) {
+        next[Position(topic: message.topic, partition: message.partition)] = message.offset + 1
+    }
+}
+
+/// Topic names by librdkafka topic handle, so each record does not allocate its topic name anew.
+/// A hit is confirmed against the handle's current name, in case a freed handle's address is reused.
+///
+/// `@unchecked Sendable`: used only on the consumer's worker thread.
+private final class TopicNameCache: @unchecked Sendable {
+    private var names: [OpaquePointer: (name: String, cName: [CChar])] = [:]
+
+    func name(of topic: OpaquePointer?) -> String {
+        guard let topic else { return "" }
+        let current = rd_kafka_topic_name(topic)!
+        if let cached = names[topic], strcmp(current, cached.cName) == 0 { return cached.name }
+        let name = String(cString: current)
+        names[topic] = (name, Array(name.utf8CString))
+        return name
+    }
+}

@@ -1,0 +1,242 @@
+import CRdKafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An idempotent Kafka producer (`enable.idempotence=true`, `acks=all`).
+///
+/// Guarantees: a send completes only when the broker has acknowledged the record (its
+/// delivery report) or when it has failed for good with a ``KafkaError``; records with the
+/// same key keep their send order; retries never duplicate a record.
+///
+/// Throughput: records cross into librdkafka without any per-record Task or actor hop; one
+/// dedicated thread drains delivery reports in batches and completes whole batches of sends
+/// with a single continuation resume. As a `Service` it flushes outstanding records on
+/// graceful shutdown.
+public final class KafkaProducer: Service, Sendable {
+    private let client: RDKafkaClient
+    private let worker: BlockingWorker
+    private let logger: Logger
+    private let flushTimeout: Duration
+    private let stopPolling = Atomic<Bool>(false)
+    private let isClosed = Atomic<Bool>(false)
+
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
+        self.logger = logger
+        self.flushTimeout = configuration.flushTimeout
+        self.client = try RDKafkaClient(kind: .producer, config: configuration.rdKafkaConfig, logger: logger) { conf in
+            rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
+        }
+        self.worker = BlockingWorker(name: "kafka-producer-poll")
+        let client = self.client
+        worker.enqueue { [self] in
+            while !self.stopPolling.load(ordering: .relaxed) {
+                rd_kafka_poll(client.handle, 50)
+            }
+        }
+    }
+
+    deinit {
+        stopPolling.store(true, ordering: .relaxed)
+        worker.stop()
+    }
+
+    /// Sends one record and returns where the broker stored it.
+    public func send(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
+        try await send([message])[0].get()
+    }
+
+    /// Sends records in order and returns one result per record, in the same order, once
+    /// every record is acknowledged or has failed. Records that share a key are stored in
+    /// array order.
+    public func send(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        let batch = DeliveryBatch(messages: messages)
+        var index = 0
+        while index < messages.count {
+            if isClosed.load(ordering: .relaxed) {
+                batch.complete(index: index, partition: 0, offset: 0, error: .closed())
+                index += 1
+                continue
+            }
+            guard let error = enqueue(messages[index], opaque: batch.ticket(index)) else {
+                index += 1
+                continue
+            }
+            if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue && !Task.isCancelled {
+                // The local queue is full: wait for delivery reports to make room (backpressure).
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            batch.complete(index: index, partition: 0, offset: 0, error: error)
+            index += 1
+        }
+        return await batch.results()
+    }
+
+    /// Hands one record to librdkafka (copying key, value and headers); returns the error if it was not accepted.
+    private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        var headers: OpaquePointer?
+        if !message.headers.isEmpty {
+            let list = rd_kafka_headers_new(message.headers.count)!
+            for header in message.headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { bytes in
+                        _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress, bytes.count)
+                    }
+                } else {
+                    _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
+                }
+            }
+            headers = list
+        }
+        let error: OpaquePointer? = message.topic.withCString { topic in
+            message.value.withUnsafeBytes { value in
+                withOptionalBytes(message.key) { key in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                        var count = 0
+                        func append(_ vtype: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = vtype
+                            fill(&vu)
+                            vus[count] = vu
+                            count += 1
+                        }
+                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        append(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) }
+                        if let key {
+                            append(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) }
+                        }
+                        if let partition = message.partition {
+                            append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                        }
+                        if let headers {
+                            append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                        }
+                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        return rd_kafka_produceva(client.handle, vus.baseAddress, count)
+                    }
+                }
+            }
+        }
+        guard let error else { return nil }
+        // Headers pass to librdkafka only when the record was accepted.
+        if let headers { rd_kafka_headers_destroy(headers) }
+        return KafkaError(consuming: error)
+    }
+
+    /// Stops accepting records and waits up to the flush timeout for outstanding ones;
+    /// records still unacknowledged then fail their sends with a purge error.
+    public func close() async {
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        stopPolling.store(true, ordering: .relaxed)
+        let client = self.client
+        let timeout = Int32(clamping: flushTimeout.milliseconds)
+        let remaining = await worker.submit { () -> Int32 in
+            rd_kafka_flush(client.handle, timeout)
+            let remaining = rd_kafka_outq_len(client.handle)
+            if remaining > 0 {
+                rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+                rd_kafka_poll(client.handle, 0)
+            }
+            return remaining
+        }
+        worker.stop()
+        if remaining > 0 {
+            logger.error("Kafka producer closed with unacknowledged records", metadata: ["records": "\(remaining)"])
+        }
+    }
+
+    /// Runs until graceful shutdown, then flushes.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+/// Completes the sends of one batch from delivery reports.
+///
+/// Each record's `msg_opaque` points at its ``Ticket`` (the batch plus the record's index),
+/// so the delivery callback finds its slot without allocating. The batch stays alive until
+/// its last report: the sending task holds it while it awaits ``results()``.
+private final class DeliveryBatch: Sendable {
+    struct Ticket {
+        let batch: Unmanaged<DeliveryBatch>
+        let index: Int
+    }
+
+    private struct State {
+        var results: [Result<KafkaDeliveryReport, KafkaError>?]
+        var remaining: Int
+        var continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>?
+    }
+
+    private let topics: [String]
+    /// Written once in init, read by the delivery callback; never resized.
+    nonisolated(unsafe) private let tickets: UnsafeMutablePointer<Ticket>
+    private let state: Mutex<State>
+
+    init(messages: [KafkaProducerMessage]) {
+        topics = messages.map(\.topic)
+        tickets = .allocate(capacity: max(messages.count, 1))
+        state = Mutex(State(results: Array(repeating: nil, count: messages.count), remaining: messages.count, continuation: nil))
+        let unmanaged = Unmanaged.passUnretained(self)
+        for index in messages.indices {
+            (tickets + index).initialize(to: Ticket(batch: unmanaged, index: index))
+        }
+    }
+
+    deinit {
+        tickets.deallocate()
+    }
+
+    func ticket(_ index: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(tickets + index)
+    }
+
+    /// Records one outcome; the last one resumes the waiting sender. Nothing touches the
+    /// batch after that resume, since the sender may release it right away.
+    func complete(index: Int, partition: Int32, offset: Int64, error: KafkaError?) {
+        let result: Result<KafkaDeliveryReport, KafkaError> = if let error {
+            .failure(error)
+        } else {
+            .success(KafkaDeliveryReport(topic: topics[index], partition: partition, offset: offset))
+        }
+        let finished = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+            state.results[index] = result
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.results.map { $0! })
+        }
+        if let (continuation, results) = finished {
+            continuation.resume(returning: results)
+        }
+    }
+
+    func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> [Result<KafkaDeliveryReport, KafkaError>]? in
+                if state.remaining == 0 { return state.results.map { $0! } }
+                state.continuation = continuation
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+}
+
+/// The delivery report callback, served by `rd_kafka_poll` on the producer's poll thread.
+private func deliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _ opaque: UnsafeMutableRawPointer?) {
+    guard let message, let slot = message.pointee._private else { return }
+    let ticket = slot.assumingMemoryBound(to: DeliveryBatch.Ticket.self).pointee
+    let err = message.pointee.err
+    let error: KafkaError? = err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err)
+    ticket.batch.takeUnretainedValue().complete(index: ticket.index, partition: message.pointee.partition,
+                                                offset: message.pointee.offset, error: error)
+}

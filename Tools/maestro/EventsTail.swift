@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MaestroEvents
+import MaestroKafka
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+
+struct EventsTail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Follow a topic and show its CloudEvents with their attributes.",
+        discussion: "Records that are not valid CloudEvents are shown with the reason, never hidden. Ctrl-C stops."
+    )
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Argument(help: "The topic to follow.")
+    var topic: String
+
+    @Flag(name: .long, help: "Start at the oldest record instead of new ones.")
+    var fromBeginning = false
+
+    @Option(name: .long, help: "Show only events of this type.")
+    var type: String?
+
+    @Flag(name: .long, help: "One JSON object per line, for scripts.")
+    var json = false
+
+    @Option(name: .long, help: "Stop after this many shown records.")
+    var maxMessages: Int?
+
+    func run() async throws {
+        let bootstrapServers = try broker.bootstrapServers()
+        try await broker.checkTopic(topic, bootstrapServers: bootstrapServers)
+        let printer = RecordPrinter(json: json, typeFilter: type, limit: maxMessages)
+        let configuration = KafkaConsumerConfiguration(
+            bootstrapServers: bootstrapServers, groupId: "maestro-tail-\(UUIDv7.string())", topics: [topic],
+            clientId: "maestro-cli", offsetReset: fromBeginning ? .earliest : .latest,
+            properties: ["enable.auto.commit": "false"])
+        let consumerBox = Mutex<KafkaConsumer?>(nil)
+        let consumer = try KafkaConsumer(configuration: configuration, logger: broker.kafkaLogger) { message in
+            if printer.show(message) {
+                consumerBox.withLock { $0?.triggerShutdown() }
+            }
+        }
+        consumerBox.withLock { $0 = consumer }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: broker.kafkaLogger))
+        try await group.run()
+    }
+}
+
+/// Formats records for people or for scripts. `show` returns true once the limit is reached.
+final class RecordPrinter: Sendable {
+    let json: Bool
+    let typeFilter: String?
+    let limit: Int?
+    private let shown = Atomic<Int>(0)
+
+    init(json: Bool, typeFilter: String?, limit: Int?) {
+        self.json = json
+        self.typeFilter = typeFilter
+        self.limit = limit
+    }
+
+    func show(_ message: KafkaConsumerMessage) -> Bool {
+        let parsed = Result { () throws(CloudEventError) in try CloudEvent(kafkaMessage: message) }
+        if let typeFilter {
+            guard case .success(let event) = parsed, event.type == typeFilter else { return false }
+        }
+        let line = json ? jsonLine(message, parsed) : text(message, parsed)
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        let count = shown.add(1, ordering: .relaxed).newValue
+        return limit.map { count >= $0 } ?? false
+    }
+
+    private func text(_ message: KafkaConsumerMessage, _ parsed: Result<CloudEvent, CloudEventError>) -> String {
+        var lines = ["\(message.topic) [\(message.partition)@\(message.offset)] key=\(message.keyString ?? "∅")"]
+        switch parsed {
+        case .success(let event):
+            for (name, value) in [("type", Optional(event.type)), ("id", event.id), ("source", event.source), ("time", event.time.map(RFC3339.format)), ("subject", event.subject), ("tenant", event.tenant),
+                                  ("authid", event.authId), ("correlation", event.correlationId), ("causation", event.causationId),
+                                  ("traceparent", event.traceParent), ("dataschema", event.dataSchema)] {
+                if let value { lines.append("  \("\(name):".padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)") }
+            }
+        case .failure(let error):
+            lines.append("  not a valid CloudEvent: \(error.message)")
+        }
+        for header in message.headers where header.name.hasPrefix("maestro_") {
+            lines.append("  \(header.name): \(header.stringValue ?? "<binary>")")
+        }
+        lines.append("  data: \(String(decoding: message.value, as: UTF8.self))")
+        return lines.joined(separator: "\n")
+    }
+
+    private func jsonLine(_ message: KafkaConsumerMessage, _ parsed: Result<CloudEvent, CloudEventError>) -> String {
+        var object: [String: JSONValue] = [
+            "topic": .string(message.topic),
+            "partition": .number(Double(message.partition)),
+            "offset": .number(Double(message.offset)),
+            "key": message.keyString.map(JSONValue.string) ?? .null,
+        ]
+        var headers: [String: JSONValue] = [:]
+        for header in message.headers {
+            headers[header.name] = header.stringValue.map(JSONValue.string) ?? .null
+        }
+        object["headers"] = .object(headers)
+        switch parsed {
+        case .success(let event):
+            var attributes: [String: JSONValue] = [
+                "specversion": .string(CloudEvent.specVersion), "id": .string(event.id), "source": .string(event.source),
+                "type": .string(event.type), "datacontenttype": .string(event.dataContentType),
+            ]
+            for (name, value) in [("time", event.time.map(RFC3339.format)), ("subject", event.subject), ("dataschema", event.dataSchema),
+                                  ("tenant", event.tenant), ("authid", event.authId), ("correlationid", event.correlationId),
+                                  ("causationid", event.causationId), ("traceparent", event.traceParent)] {
+                if let value { attributes[name] = .string(value) }
+            }
+            object["attributes"] = .object(attributes)
+            object["data"] = (try? JSONValue(parsing: event.data)) ?? .null
+        case .failure(let error):
+            object["error"] = .string(error.message)
+            object["value"] = .string(String(decoding: message.value, as: UTF8.self))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(JSONValue.object(object)), as: UTF8.self)) ?? "{}"
+    }
+}

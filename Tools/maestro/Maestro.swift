@@ -1,0 +1,24 @@
+import ArgumentParser
+
+@main
+struct Maestro: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maestro",
+        abstract: "Maestro's operator tool: the development stack and the event bus.",
+        subcommands: [Dev.self, Events.self]
+    )
+}
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The embedded development stack.",
+        subcommands: [DevBrokerCommand.self]
+    )
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read and write CloudEvents on Maestro's topics.",
+        subcommands: [EventsTail.self, EventsPublish.self]
+    )
+}
