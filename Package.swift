@@ -69,7 +69,13 @@ let package = Package(
         ),
         .executableTarget(name: "RawKafkaBench", dependencies: ["CRdKafka"], path: "Benchmarks/RawKafkaBench"),
 
-        .testTarget(name: "MaestroKafkaTests", dependencies: ["MaestroKafka"], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
-        .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
+        .target(
+            name: "MaestroTestSupport",
+            dependencies: ["MaestroKafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/MaestroTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MaestroKafkaTests", dependencies: ["MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

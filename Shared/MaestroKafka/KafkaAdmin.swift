@@ -151,3 +151,41 @@ private func createTopics(_ specs: [KafkaAdmin.TopicSpec], client: RDKafkaClient
     }
     return outcomes
 }
+
+extension KafkaAdmin {
+    /// The offsets a consumer group has committed on a topic's partitions (the next offset
+    /// to consume; partitions without a commit are absent).
+    public func committedOffsets(groupId: String, topic: String, partitions: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> [Int32: Int64] {
+        let bootstrapServers = self.bootstrapServers
+        let logger = self.logger
+        let result = await runBlocking { () -> Result<[Int32: Int64], KafkaError> in
+            Result { () throws(KafkaError) in
+                try fetchCommitted(bootstrapServers: bootstrapServers, groupId: groupId, topic: topic, partitions: partitions,
+                                   timeoutMs: Int32(clamping: timeout.milliseconds), logger: logger)
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Asks the group coordinator for committed offsets through a consumer handle that never joins the group. Blocking.
+private func fetchCommitted(bootstrapServers: String, groupId: String, topic: String, partitions: Int32,
+                            timeoutMs: Int32, logger: Logger) throws(KafkaError) -> [Int32: Int64] {
+    let client = try RDKafkaClient(kind: .consumer, config: RDKafkaConfig(properties: ["bootstrap.servers": bootstrapServers, "group.id": groupId]), logger: logger)
+    let list = rd_kafka_topic_partition_list_new(partitions)!
+    defer { rd_kafka_topic_partition_list_destroy(list) }
+    for partition in 0..<partitions {
+        rd_kafka_topic_partition_list_add(list, topic, partition)
+    }
+    let err = rd_kafka_committed(client.handle, list, timeoutMs)
+    guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+    var offsets: [Int32: Int64] = [:]
+    for index in 0..<Int(list.pointee.cnt) {
+        let element = list.pointee.elems[index]
+        if element.err == RD_KAFKA_RESP_ERR_NO_ERROR && element.offset >= 0 {
+            offsets[element.partition] = element.offset
+        }
+    }
+    rd_kafka_consumer_close(client.handle)
+    return offsets
+}
