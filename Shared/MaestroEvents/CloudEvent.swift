@@ -86,11 +86,14 @@ public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 }
 
-/// The JSON coding of payloads: ISO 8601 dates, keys as the payload types' CodingKeys say.
+/// The JSON coding of payloads: RFC 3339 UTC times with milliseconds, keys as the payload types' CodingKeys say.
 public enum EventCoding {
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(date))
+        }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }

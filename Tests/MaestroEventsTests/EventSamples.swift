@@ -288,7 +288,12 @@ enum EventSamples {
             kind: .metricThreshold,
             passed: true,
             reason: "auc 0.9412 >= 0.9",
-            evidence: ["metric": "auc", "observed": 0.9412, "threshold": 0.9, "source_event": "01912f3b-0d4e-7a21-8c3f-5b6a7d8e9f01"],
+            evidence: [
+                "metric": "auc",
+                "observed": 0.9412,
+                "threshold": 0.9,
+                "source_event": "01912f3b-0d4e-7a21-8c3f-5b6a7d8e9f01",
+            ],
             evaluatedAt: time(31)
         ),
         GovernanceEvent.ApprovalDecisionRecorded(
@@ -374,7 +379,13 @@ enum EventSamples {
             modelName: "fraud-detector",
             modelVersion: 7,
             requestID: "req-8d41c7a2",
-            features: ["amount": 129.99, "merchant_category": "electronics", "card_present": false, "customer_age_days": 412, "promo_code": .null],
+            features: [
+                "amount": 129.99,
+                "merchant_category": "electronics",
+                "card_present": false,
+                "customer_age_days": 412,
+                "promo_code": .null,
+            ],
             prediction: 0.0831,
             label: false,
             predictedAt: time(100)
@@ -382,7 +393,13 @@ enum EventSamples {
         IngestEvent.FeatureRowsPushed(
             featureView: "customer_spend_7d",
             entityKey: ["customer_id": "1042"],
-            values: ["spend_7d": 1834.5, "txn_count_7d": 23, "top_category": "groceries", "is_new_customer": false, "chargeback_rate": .null],
+            values: [
+                "spend_7d": 1834.5,
+                "txn_count_7d": 23,
+                "top_category": "groceries",
+                "is_new_customer": false,
+                "chargeback_rate": .null,
+            ],
             eventTime: time(95)
         ),
         IngestEvent.UsageRecorded(

@@ -84,7 +84,7 @@ final class RecordPrinter: Sendable {
             for (name, value) in [("type", Optional(event.type)), ("id", event.id), ("source", event.source), ("time", event.time.map(RFC3339.format)), ("subject", event.subject), ("tenant", event.tenant),
                                   ("authid", event.authId), ("correlation", event.correlationId), ("causation", event.causationId),
                                   ("traceparent", event.traceParent), ("dataschema", event.dataSchema)] {
-                if let value { lines.append("  \("\(name):".padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)") }
+                if let value { lines.append("  \("\(name):".padding(toLength: 12, withPad: " ", startingAt: 0)) \(value)") }
             }
         case .failure(let error):
             lines.append("  not a valid CloudEvent: \(error.message)")

@@ -707,7 +707,7 @@ extension GovernanceEvent {
 }
 
 extension GovernanceEvent {
-    /// A role a principal holds in a tenant (DESIGN §5).
+    /// A role a principal holds in a tenant.
     public enum Role: String, Codable, Sendable, CaseIterable {
         /// Reads.
         case viewer

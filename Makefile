@@ -1,0 +1,21 @@
+# The two set-up commands are `make run` and `make test`; both install what they need first.
+.PHONY: deps build run test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+# Starts the embedded development broker with every catalog topic (Ctrl-C stops it).
+run: build
+	.build/debug/maestro dev broker
+
+test: deps
+	scripts/test.sh
+
+bench: deps
+	scripts/bench.sh
+
+clean:
+	rm -rf .build .maestro
