@@ -12,12 +12,14 @@ import Glibc
 /// - **At least once.** A record's offset is stored only after the handler returned for it,
 ///   and only stored offsets are committed. A handler that throws stops the consumer
 ///   without storing that record, so it is delivered again (to this group) later.
-/// - **Rebalance-safe.** Records are fetched in batches by a blocking poll on a dedicated
-///   thread, and the next poll starts only after the previous batch was handled and its
-///   offsets stored. Partitions are revoked only inside a poll, so no record is in flight
-///   during a rebalance and the commit on revoke covers exactly what was handled.
-/// - **Bounded buffering.** At most one batch (``KafkaConsumerConfiguration/maxBatchSize``)
-///   is held outside librdkafka; librdkafka's own prefetch is bounded by its queue settings.
+/// - **Rebalance-safe.** On revoke, the records still waiting for the handler are dropped
+///   (the new owner gets them), the revoke waits until the handler has finished and stored
+///   the records it holds, and the stored offsets are committed before the partitions are
+///   released: nothing is committed past an unhandled record.
+/// - **Off the cooperative pool.** The blocking poll runs on a dedicated thread; records
+///   cross to the handler loop in batches, one hand-off per batch.
+/// - **Bounded buffering.** At most ``KafkaConsumerConfiguration/maxBatchSize`` × 4 records
+///   wait outside librdkafka; the poll thread stops fetching while they do.
 /// - **Graceful shutdown** finishes the record in hand, stores and commits offsets, and
 ///   leaves the group.
 public final class KafkaConsumer: Service, Sendable {
@@ -25,19 +27,27 @@ public final class KafkaConsumer: Service, Sendable {
 
     private let client: RDKafkaClient
     private let worker: BlockingWorker
+    private let buffer: FetchBuffer
     private let logger: Logger
     private let handler: Handler
     private let maxBatchSize: Int
     private let topicNames = TopicNameCache()
     private let stopRequested = Atomic<Bool>(false)
     private let isClosed = Atomic<Bool>(false)
+    private let fatal = Mutex<KafkaError?>(nil)
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
         guard !configuration.topics.isEmpty else { throw .invalidArgument("a consumer needs at least one topic") }
+        let maxBatchSize = max(1, configuration.maxBatchSize)
+        let buffer = FetchBuffer(capacity: maxBatchSize * 4)
         self.logger = logger
         self.handler = handler
-        self.maxBatchSize = max(1, configuration.maxBatchSize)
-        self.client = try RDKafkaClient(kind: .consumer, config: configuration.rdKafkaConfig, logger: logger)
+        self.maxBatchSize = maxBatchSize
+        self.buffer = buffer
+        self.client = try RDKafkaClient(kind: .consumer, config: configuration.rdKafkaConfig, logger: logger,
+                                        rebalance: { rk, err, partitions in
+                                            KafkaConsumer.rebalance(rk, err, partitions, buffer: buffer, logger: logger)
+                                        })
         self.worker = BlockingWorker(name: "kafka-consumer-poll")
         rd_kafka_poll_set_consumer(client.handle)
         let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
@@ -76,16 +86,11 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     private func consume() async throws {
+        worker.enqueue { self.pollLoop() }
         var failure: (any Error)?
-        loop: while !stopRequested.load(ordering: .relaxed) {
-            let poll = await worker.submit { self.pollBatch() }
-            let batch: [KafkaConsumerMessage]
-            switch poll {
-            case .messages(let messages): batch = messages
-            case .fatal(let error):
-                failure = error
-                break loop
-            }
+        while !stopRequested.load(ordering: .relaxed) {
+            let batch = await buffer.take()
+            if batch.isEmpty { break }
             var handled = HandledOffsets()
             do {
                 for message in batch {
@@ -97,11 +102,30 @@ public final class KafkaConsumer: Service, Sendable {
                 failure = error
             }
             store(handled)
+            buffer.done()
             if failure != nil { break }
         }
+        triggerShutdown()
         await close()
+        if failure == nil, let fatal = fatal.withLock({ $0 }) { failure = fatal }
         // A handler interrupted by the stop itself is a clean stop; its record was not stored.
-        if let failure, !(failure is CancellationError && stopRequested.load(ordering: .relaxed)) { throw failure }
+        if let failure, !(failure is CancellationError) { throw failure }
+    }
+
+    /// The poll thread: fetches until stopped, pausing while the buffer is full.
+    private func pollLoop() {
+        while !stopRequested.load(ordering: .relaxed) {
+            guard buffer.waitForRoom(timeout: 0.1) else { continue }
+            switch pollBatch() {
+            case .messages(let batch):
+                if !batch.isEmpty { buffer.append(batch) }
+            case .fatal(let error):
+                logger.critical("Kafka consumer failed", metadata: ["error": "\(error)"])
+                fatal.withLock { $0 = error }
+                stopRequested.store(true, ordering: .relaxed)
+            }
+        }
+        buffer.finish()
     }
 
     private enum PollResult: Sendable {
@@ -109,27 +133,61 @@ public final class KafkaConsumer: Service, Sendable {
         case fatal(KafkaError)
     }
 
-    /// Blocks (on the worker thread) until at least one record arrives or a stop is
-    /// requested, then drains what is already fetched, up to the batch size.
+    /// Waits up to 100 ms for a record, then drains what is already fetched, up to the batch size.
     private func pollBatch() -> PollResult {
         var batch: [KafkaConsumerMessage] = []
-        while batch.isEmpty && !stopRequested.load(ordering: .relaxed) {
-            var timeout: Int32 = 100
-            while batch.count < maxBatchSize, let raw = rd_kafka_consumer_poll(client.handle, timeout) {
-                timeout = 0
-                defer { rd_kafka_message_destroy(raw) }
-                let err = raw.pointee.err
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    batch.append(message(from: raw))
-                } else if let fatal = fatalError() {
-                    return .fatal(fatal)
-                } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                    let error = KafkaError(err, message: raw.pointee.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) })
-                    logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
-                }
+        var timeout: Int32 = 100
+        while batch.count < maxBatchSize, let raw = rd_kafka_consumer_poll(client.handle, timeout) {
+            timeout = 0
+            defer { rd_kafka_message_destroy(raw) }
+            let err = raw.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                batch.append(message(from: raw))
+            } else if let fatal = fatalError() {
+                return .fatal(fatal)
+            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                let error = KafkaError(err, message: raw.pointee.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) })
+                logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
             }
         }
         return .messages(batch)
+    }
+
+    /// Runs on the poll thread, inside `rd_kafka_consumer_poll` or `rd_kafka_consumer_close`.
+    private static func rebalance(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+                                  buffer: FetchBuffer, logger: Logger) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            logger.debug("partitions assigned", metadata: ["count": "\(partitions?.pointee.cnt ?? 0)"])
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, partitions) { logger.error("assign failed", metadata: ["error": "\(KafkaError(consuming: error))"]) }
+            } else {
+                _ = rd_kafka_assign(rk, partitions)
+            }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            var revoked = Set<HandledOffsets.Position>()
+            if let partitions {
+                for index in 0..<Int(partitions.pointee.cnt) {
+                    let element = partitions.pointee.elems[index]
+                    revoked.insert(.init(topic: String(cString: element.topic), partition: element.partition))
+                }
+            }
+            buffer.revoke { revoked.contains(.init(topic: $0.topic, partition: $0.partition)) }
+            let commit = rd_kafka_commit(rk, nil, 0)
+            if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning("offset commit on revoke failed", metadata: ["error": "\(KafkaError(commit))"])
+            }
+            logger.debug("partitions revoked", metadata: ["count": "\(revoked.count)"])
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk, partitions) { logger.error("unassign failed", metadata: ["error": "\(KafkaError(consuming: error))"]) }
+            } else {
+                _ = rd_kafka_assign(rk, nil)
+            }
+        default:
+            logger.warning("rebalance error", metadata: ["error": "\(KafkaError(err))"])
+            _ = rd_kafka_assign(rk, nil)
+        }
     }
 
     private func fatalError() -> KafkaError? {
@@ -168,10 +226,11 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Stores the offsets after the handled records; the next (auto or closing) commit sends them.
     private func store(_ handled: HandledOffsets) {
-        guard !handled.next.isEmpty else { return }
-        let list = rd_kafka_topic_partition_list_new(Int32(handled.next.count))!
+        let next = handled.next
+        guard !next.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for (position, offset) in handled.next {
+        for (position, offset) in next {
             rd_kafka_topic_partition_list_add(list, position.topic, position.partition).pointee.offset = offset
         }
         let err = rd_kafka_offsets_store(client.handle, list)
@@ -198,16 +257,29 @@ public final class KafkaConsumer: Service, Sendable {
 }
 
 /// The next offset to commit per partition, after the records handled in one batch.
-private struct HandledOffsets {
+/// Records arrive in runs per partition, so only a change of partition touches the dictionary.
+struct HandledOffsets {
     struct Position: Hashable {
         let topic: String
         let partition: Int32
     }
 
-    var next: [Position: Int64] = [:]
+    private var finished: [Position: Int64] = [:]
+    private var current: (topic: String, partition: Int32, next: Int64)?
 
     mutating func record(_ message: KafkaConsumerMessage) {
-        next[Position(topic: message.topic, partition: message.partition)] = message.offset + 1
+        if let run = current, run.partition == message.partition, run.topic == message.topic {
+            current = (run.topic, run.partition, message.offset + 1)
+            return
+        }
+        if let run = current { finished[Position(topic: run.topic, partition: run.partition)] = run.next }
+        current = (message.topic, message.partition, message.offset + 1)
+    }
+
+    var next: [Position: Int64] {
+        var all = finished
+        if let run = current { all[Position(topic: run.topic, partition: run.partition)] = run.next }
+        return all
     }
 }
 

@@ -24,9 +24,9 @@ public final class KafkaProducer: Service, Sendable {
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         self.logger = logger
         self.flushTimeout = configuration.flushTimeout
-        self.client = try RDKafkaClient(kind: .producer, config: configuration.rdKafkaConfig, logger: logger) { conf in
+        self.client = try RDKafkaClient(kind: .producer, config: configuration.rdKafkaConfig, logger: logger, configure: { conf in
             rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
-        }
+        })
         self.worker = BlockingWorker(name: "kafka-producer-poll")
         let client = self.client
         worker.enqueue { [self] in
@@ -49,7 +49,7 @@ public final class KafkaProducer: Service, Sendable {
     /// Sends records in order and returns one result per record, in the same order, once
     /// every record is acknowledged or has failed. Records that share a key are stored in
     /// array order.
-    public func send(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+    public func send(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveryResults {
         let batch = DeliveryBatch(messages: messages)
         var index = 0
         while index < messages.count {
@@ -162,8 +162,11 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
 /// Completes the sends of one batch from delivery reports.
 ///
 /// Each record's `msg_opaque` points at its ``Ticket`` (the batch plus the record's index),
-/// so the delivery callback finds its slot without allocating. The batch stays alive until
-/// its last report: the sending task holds it while it awaits ``results()``.
+/// so the delivery callback finds its slot without allocating. Each slot of `partitions`
+/// and `offsets` is written once, by its own report, before the report decrements
+/// `remaining` under the lock; the waiter reads them only after `remaining` reached zero,
+/// so the lock orders every write before the read. The batch stays alive until its last
+/// report: the sending task holds it while it awaits ``results()``.
 private final class DeliveryBatch: Sendable {
     struct Ticket {
         let batch: Unmanaged<DeliveryBatch>
@@ -171,20 +174,26 @@ private final class DeliveryBatch: Sendable {
     }
 
     private struct State {
-        var results: [Result<KafkaDeliveryReport, KafkaError>?]
         var remaining: Int
-        var continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>?
+        var errors: [Int: KafkaError] = [:]
+        var continuation: CheckedContinuation<Void, Never>?
     }
 
-    private let topics: [String]
-    /// Written once in init, read by the delivery callback; never resized.
+    private let messages: [KafkaProducerMessage]
     nonisolated(unsafe) private let tickets: UnsafeMutablePointer<Ticket>
+    nonisolated(unsafe) private let partitions: UnsafeMutablePointer<Int32>
+    nonisolated(unsafe) private let offsets: UnsafeMutablePointer<Int64>
     private let state: Mutex<State>
 
     init(messages: [KafkaProducerMessage]) {
-        topics = messages.map(\.topic)
-        tickets = .allocate(capacity: max(messages.count, 1))
-        state = Mutex(State(results: Array(repeating: nil, count: messages.count), remaining: messages.count, continuation: nil))
+        self.messages = messages
+        let capacity = max(messages.count, 1)
+        tickets = .allocate(capacity: capacity)
+        partitions = .allocate(capacity: capacity)
+        offsets = .allocate(capacity: capacity)
+        partitions.initialize(repeating: -1, count: capacity)
+        offsets.initialize(repeating: -1, count: capacity)
+        state = Mutex(State(remaining: messages.count))
         let unmanaged = Unmanaged.passUnretained(self)
         for index in messages.indices {
             (tickets + index).initialize(to: Ticket(batch: unmanaged, index: index))
@@ -193,6 +202,8 @@ private final class DeliveryBatch: Sendable {
 
     deinit {
         tickets.deallocate()
+        partitions.deallocate()
+        offsets.deallocate()
     }
 
     func ticket(_ index: Int) -> UnsafeMutableRawPointer {
@@ -202,33 +213,59 @@ private final class DeliveryBatch: Sendable {
     /// Records one outcome; the last one resumes the waiting sender. Nothing touches the
     /// batch after that resume, since the sender may release it right away.
     func complete(index: Int, partition: Int32, offset: Int64, error: KafkaError?) {
-        let result: Result<KafkaDeliveryReport, KafkaError> = if let error {
-            .failure(error)
-        } else {
-            .success(KafkaDeliveryReport(topic: topics[index], partition: partition, offset: offset))
-        }
-        let finished = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
-            state.results[index] = result
+        partitions[index] = partition
+        offsets[index] = offset
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let error { state.errors[index] = error }
             state.remaining -= 1
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
-            state.continuation = nil
-            return (continuation, state.results.map { $0! })
+            guard state.remaining == 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
         }
-        if let (continuation, results) = finished {
-            continuation.resume(returning: results)
-        }
+        continuation?.resume()
     }
 
-    func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state -> [Result<KafkaDeliveryReport, KafkaError>]? in
-                if state.remaining == 0 { return state.results.map { $0! } }
+    func results() async -> KafkaDeliveryResults {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.remaining == 0 { return true }
                 state.continuation = continuation
-                return nil
+                return false
             }
-            if let done { continuation.resume(returning: done) }
+            if done { continuation.resume() }
         }
+        return KafkaDeliveryResults(messages: messages,
+                                    partitions: Array(UnsafeBufferPointer(start: partitions, count: messages.count)),
+                                    offsets: Array(UnsafeBufferPointer(start: offsets, count: messages.count)),
+                                    errors: state.withLock { $0.errors })
     }
+}
+
+/// The outcome of each record of a batch send, in the order the records were given.
+public struct KafkaDeliveryResults: RandomAccessCollection, Sendable {
+    private let messages: [KafkaProducerMessage]
+    private let partitions: [Int32]
+    private let offsets: [Int64]
+    /// The failed records by index.
+    public let errors: [Int: KafkaError]
+
+    init(messages: [KafkaProducerMessage], partitions: [Int32], offsets: [Int64], errors: [Int: KafkaError]) {
+        self.messages = messages
+        self.partitions = partitions
+        self.offsets = offsets
+        self.errors = errors
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { messages.count }
+
+    public subscript(index: Int) -> Result<KafkaDeliveryReport, KafkaError> {
+        if let error = errors[index] { return .failure(error) }
+        return .success(KafkaDeliveryReport(topic: messages[index].topic, partition: partitions[index], offset: offsets[index]))
+    }
+
+    /// Whether the broker acknowledged every record.
+    public var allDelivered: Bool { errors.isEmpty }
 }
 
 /// The delivery report callback, served by `rd_kafka_poll` on the producer's poll thread.
@@ -237,6 +274,7 @@ private func deliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePoint
     let ticket = slot.assumingMemoryBound(to: DeliveryBatch.Ticket.self).pointee
     let err = message.pointee.err
     let error: KafkaError? = err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err)
-    ticket.batch.takeUnretainedValue().complete(index: ticket.index, partition: message.pointee.partition,
-                                                offset: message.pointee.offset, error: error)
+    ticket.batch._withUnsafeGuaranteedRef {
+        $0.complete(index: ticket.index, partition: message.pointee.partition, offset: message.pointee.offset, error: error)
+    }
 }

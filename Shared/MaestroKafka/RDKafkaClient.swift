@@ -21,10 +21,15 @@ struct RDKafkaConfig {
 
 /// Shared by every callback of one client handle: found through `rd_kafka_opaque`.
 final class RDKafkaCallbackContext: Sendable {
-    let logger: Logger
+    /// Called by `rd_kafka_consumer_poll`/`close` on the polling thread for each rebalance.
+    typealias Rebalance = @Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void
 
-    init(logger: Logger) {
+    let logger: Logger
+    let rebalance: Rebalance?
+
+    init(logger: Logger, rebalance: Rebalance?) {
         self.logger = logger
+        self.rebalance = rebalance
     }
 }
 
@@ -43,9 +48,13 @@ final class RDKafkaClient: @unchecked Sendable {
     private let context: RDKafkaCallbackContext
 
     /// - Parameter configure: extra callback wiring on the native conf (e.g. the delivery report callback).
-    init(kind: Kind, config: RDKafkaConfig, logger: Logger, configure: (OpaquePointer) -> Void = { _ in }) throws(KafkaError) {
+    init(kind: Kind, config: RDKafkaConfig, logger: Logger, rebalance: RDKafkaCallbackContext.Rebalance? = nil,
+         configure: (OpaquePointer) -> Void = { _ in }) throws(KafkaError) {
         let conf = try config.makeNative()
-        let context = RDKafkaCallbackContext(logger: logger)
+        let context = RDKafkaCallbackContext(logger: logger, rebalance: rebalance)
+        if rebalance != nil {
+            rd_kafka_conf_set_rebalance_cb(conf, rdKafkaRebalance)
+        }
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
         rd_kafka_conf_set_log_cb(conf, rdKafkaLog)
         rd_kafka_conf_set_error_cb(conf, rdKafkaError)
@@ -95,6 +104,12 @@ private func rdKafkaLog(_ rk: OpaquePointer?, _ level: Int32, _ facility: Unsafe
     let facilityName = facility.map { String(cString: $0) } ?? ""
     let text = buffer.map { String(cString: $0) } ?? ""
     context.logger.log(level: logLevel, "\(text)", metadata: ["librdkafka": .string(facilityName)])
+}
+
+private func rdKafkaRebalance(_ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?) {
+    guard let rk, let opaque else { return }
+    let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+    context.rebalance?(rk, err, partitions)
 }
 
 /// Client-wide errors (e.g. all brokers down) are logged; per-message failures arrive in delivery reports.
