@@ -16,7 +16,7 @@ guard arguments.count >= 5, let count = Int(arguments[4]) else {
 }
 let (mode, bootstrap, topic) = (arguments[1], arguments[2], arguments[3])
 var logger = Logger(label: "bench")
-logger.logLevel = ProcessInfo.processInfo.environment["KLOG"] != nil ? .debug : .error
+logger.logLevel = .error
 
 func report(_ mode: String, seconds: Double) {
     print("RESULT \(mode) swift \(count) \(String(format: "%.3f", seconds)) \(String(format: "%.0f", Double(count) / seconds))")
@@ -25,9 +25,11 @@ func report(_ mode: String, seconds: Double) {
 switch mode {
 case "produce":
     let size = arguments.count > 5 ? Int(arguments[5]) ?? 100 : 100
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: bootstrap, properties: ProcessInfo.processInfo.environment["KPROPS"].map { Dictionary(uniqueKeysWithValues: $0.split(separator: ",").map { kv in let p = kv.split(separator: "="); return (String(p[0]), String(p[1])) }) } ?? [:]), logger: logger)
+    // Same settings as the raw baseline: no key, sticky partitioning off.
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: bootstrap, properties: ["sticky.partitioning.linger.ms": "0"]),
+                                     logger: logger)
     let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-    let chunk = Int(ProcessInfo.processInfo.environment["BENCH_CHUNK"] ?? "10000")!
+    let chunk = 10_000
     // Warm-up: one acknowledged record, so connection setup and producer id are not timed.
     _ = try await producer.send(KafkaProducerMessage(topic: topic, key: nil as [UInt8]?, value: payload))
     let start = ContinuousClock.now

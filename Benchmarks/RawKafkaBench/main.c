@@ -1,8 +1,9 @@
 /*
  * Raw librdkafka baseline for `make bench`: the same client settings as MaestroKafka
  * (idempotent producer with acks=all and linger 5 ms; consumer group with manual offset
- * store and auto commit), with no wrapper in between. Records have no key, so the sticky
- * partitioner spreads them over the topic's partitions.
+ * store and auto commit), with no wrapper in between. Records have no key and sticky
+ * partitioning is off, so they spread evenly over the topic's partitions (the mock broker
+ * keeps only about 5 MB per partition).
  *
  *   RawKafkaBench produce <bootstrap> <topic> <count> <size>
  *   RawKafkaBench consume <bootstrap> <topic> <count>
@@ -44,14 +45,7 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     set(conf, "acks", "all");
     set(conf, "linger.ms", "5");
     set(conf, "queue.buffering.max.messages", "1000000");
-    const char *extra = getenv("RAW_PROPS");
-    if (extra) {
-        char *copy = strdup(extra), *save = NULL;
-        for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
-            char *eq = strchr(kv, '=');
-            if (eq) { *eq = 0; set(conf, kv, eq + 1); }
-        }
-    }
+    set(conf, "sticky.partitioning.linger.ms", "0");
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) { fprintf(stderr, "%s\n", errstr); return 2; }

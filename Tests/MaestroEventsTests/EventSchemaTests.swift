@@ -21,7 +21,7 @@ struct EventSchemaTests {
     @Test("optional fields left nil are omitted, not encoded as null")
     func nilOptionalsAreOmitted() throws {
         let payload = RegistryEvent.TagSet(modelName: "churn-predictor", key: "team", value: "growth", setBy: "bob", setAt: EventSamples.start)
-        let json = try JSONDecoder().decode(JSONNode.self, from: EventCoding.makeEncoder().encode(payload))
+        let json = try JSONDecoder().decode(JSONValue.self, from: EventCoding.makeEncoder().encode(payload))
         #expect(json.keys == ["model_name", "key", "value", "set_by", "set_at"])
     }
 
@@ -78,7 +78,7 @@ struct EventSchemaTests {
     @Test("each schema file is closed, identified and uses only supported keywords", arguments: EventCatalog.types.map(\.name))
     func schemaFileIsWellFormed(_ name: String) throws {
         let url = SourceTree.schemas.appendingPathComponent("\(name).json")
-        let schema = try JSONDecoder().decode(JSONNode.self, from: Data(contentsOf: url))
+        let schema = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
         #expect(schema["$schema"] == .string("https://json-schema.org/draft/2020-12/schema"))
         #expect(schema["$id"] == .string(EventCatalog.type(named: name)?.dataSchema ?? ""))
         #expect(schema["title"] == .string(name))
@@ -107,7 +107,7 @@ struct EventSchemaTests {
     @Test("a payload that breaks its schema is reported", arguments: SchemaBreak.all)
     func brokenPayloadIsReported(_ broken: SchemaBreak) throws {
         let sample = try #require(EventSamples.complete.first { type(of: $0).eventType.name == broken.type }, "no sample of \(broken.type)")
-        var json = try JSONDecoder().decode(JSONNode.self, from: EventCoding.makeEncoder().encode(sample))
+        var json = try JSONDecoder().decode(JSONValue.self, from: EventCoding.makeEncoder().encode(sample))
         broken.change(&json)
         let bytes = Array(try JSONEncoder().encode(json))
         let violations = try EventSchemas.violations(of: bytes, forType: broken.type)
@@ -127,7 +127,7 @@ struct EventSchemaTests {
 struct SchemaBreak: Sendable, CustomTestStringConvertible {
     let type: String
     let what: String
-    let change: @Sendable (inout JSONNode) -> Void
+    let change: @Sendable (inout JSONValue) -> Void
 
     var testDescription: String { "\(type): \(what)" }
 
@@ -172,7 +172,7 @@ enum SchemaKeywords {
         "title", "$schema", "$id",
     ]
 
-    static func problems(in schema: JSONNode, at path: String = "#", defs: JSONNode?) -> [String] {
+    static func problems(in schema: JSONValue, at path: String = "#", defs: JSONValue?) -> [String] {
         guard case .object(let object) = schema else { return ["\(path) is not a schema object"] }
         var problems = object.keys.filter { !supported.contains($0) }.map { "\(path) uses unsupported keyword \($0)" }
         if let ref = object["$ref"] {
@@ -204,45 +204,9 @@ enum SchemaKeywords {
     }
 }
 
-/// Any JSON document, for inspecting schemas and breaking samples on purpose.
-enum JSONNode: Codable, Sendable, Equatable, CustomStringConvertible {
-    case object([String: JSONNode])
-    case array([JSONNode])
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case null
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONNode].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONNode].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .object(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .bool(let value): try container.encode(value)
-        case .null: try container.encodeNil()
-        }
-    }
-
-    subscript(key: String) -> JSONNode? {
+/// Inspecting schemas and breaking samples on purpose.
+extension JSONValue: CustomStringConvertible {
+    subscript(key: String) -> JSONValue? {
         get { members?[key] }
         set {
             guard case .object(var object) = self else { return }
@@ -251,13 +215,13 @@ enum JSONNode: Codable, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    var members: [String: JSONNode]? {
+    var members: [String: JSONValue]? {
         if case .object(let object) = self { object } else { nil }
     }
 
     var keys: Set<String> { members.map { Set($0.keys) } ?? [] }
 
-    var elements: [JSONNode]? {
+    var elements: [JSONValue]? {
         if case .array(let array) = self { array } else { nil }
     }
 
@@ -265,7 +229,7 @@ enum JSONNode: Codable, Sendable, Equatable, CustomStringConvertible {
         if case .string(let string) = self { string } else { nil }
     }
 
-    var description: String {
+    public var description: String {
         (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "?"
     }
 }
