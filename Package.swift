@@ -75,7 +75,9 @@ let package = Package(
             path: "Tests/MaestroTestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MaestroKafkaTests", dependencies: ["MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroKafkaTests", dependencies: [
+            "MaestroKafka", "MaestroTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

@@ -18,7 +18,7 @@ public final class KafkaProducer: Service, Sendable {
     private let worker: BlockingWorker
     private let logger: Logger
     private let flushTimeout: Duration
-    private let stopPolling = Atomic<Bool>(false)
+    private let polling = PollingFlag()
     private let isClosed = Atomic<Bool>(false)
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
@@ -28,16 +28,18 @@ public final class KafkaProducer: Service, Sendable {
             rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
         })
         self.worker = BlockingWorker(name: "kafka-producer-poll")
+        // The loop holds the client and the flag, not the producer, so an unclosed producer still deinitializes.
         let client = self.client
-        worker.enqueue { [self] in
-            while !self.stopPolling.load(ordering: .relaxed) {
+        let polling = self.polling
+        worker.enqueue {
+            while polling.isOn {
                 rd_kafka_poll(client.handle, 50)
             }
         }
     }
 
     deinit {
-        stopPolling.store(true, ordering: .relaxed)
+        polling.stop()
         worker.stop()
     }
 
@@ -129,7 +131,7 @@ public final class KafkaProducer: Service, Sendable {
     /// records still unacknowledged then fail their sends with a purge error.
     public func close() async {
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
-        stopPolling.store(true, ordering: .relaxed)
+        polling.stop()
         let client = self.client
         let timeout = Int32(clamping: flushTimeout.milliseconds)
         let remaining = await worker.submit { () -> Int32 in
@@ -152,6 +154,13 @@ public final class KafkaProducer: Service, Sendable {
         try? await gracefulShutdown()
         await close()
     }
+}
+
+/// Keeps the delivery-report loop running until stopped.
+private final class PollingFlag: Sendable {
+    private let running = Atomic<Bool>(true)
+    var isOn: Bool { running.load(ordering: .relaxed) }
+    func stop() { running.store(false, ordering: .relaxed) }
 }
 
 private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
