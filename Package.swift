@@ -21,11 +21,20 @@ let package = Package(
         .executable(name: "maestro", targets: ["maestro"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
+        .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
+        .library(name: "MaestroRedis", targets: ["MaestroRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +53,36 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Schemas")]),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Shared/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        sharedModule("MaestroRedis", dependencies: [
+            "CHiredis",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        sharedModule("MaestroPostgres", dependencies: [
+            "MaestroKafka", "MaestroEvents",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        sharedModule("MaestroService", dependencies: [
+            "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(
             name: "maestro",
             dependencies: [
@@ -67,6 +106,23 @@ let package = Package(
             path: "Benchmarks/KafkaBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "RedisBench",
+            dependencies: ["MaestroRedis", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/RedisBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "OutboxBench",
+            dependencies: [
+                "MaestroPostgres", "MaestroKafka", "MaestroEvents",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/OutboxBench",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "RawKafkaBench", dependencies: ["CRdKafka"], path: "Benchmarks/RawKafkaBench"),
 
         .target(
@@ -78,6 +134,18 @@ let package = Package(
         .testTarget(name: "MaestroKafkaTests", dependencies: [
             "MaestroKafka", "MaestroTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroServiceTests", dependencies: [
+            "MaestroService", "MaestroRedis", "MaestroTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ], path: "Tests/MaestroServiceTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroRedisTests", dependencies: ["MaestroRedis", "MaestroTestSupport"], path: "Tests/MaestroRedisTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroPostgresTests", dependencies: [
+            "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Tests/MaestroPostgresTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

@@ -11,11 +11,16 @@ mkdir -p "$test_dir/run"
 swift build --build-tests
 
 pids=()
+cleanups=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for command in "${cleanups[@]}"; do bash -c "$command" || true; done
 }
 trap cleanup EXIT
+
+# Throwaway PostgreSQL and Redis on test ports.
+source scripts/test-servers.sh
 
 # The embedded Kafka broker (librdkafka's mock cluster) with every catalog topic.
 .build/debug/maestro dev broker --run-dir "$test_dir/run" >"$test_dir/broker.log" 2>&1 &

@@ -1,0 +1,38 @@
+import Logging
+import MaestroEvents
+import PostgresNIO
+
+/// Effectively-once handling of consumed events.
+///
+/// `once` records `(consumer, ce_id)` in the same transaction as the effect: a redelivered
+/// event finds its row and changes nothing; two deliveries racing each other serialize on the
+/// row's primary key, and the second one sees the first one's commit.
+public struct Inbox: Sendable {
+    public let schema: String
+
+    public init(settings: PostgresSettings) {
+        self.schema = settings.schema
+    }
+
+    /// Runs `effect` once per `(consumer, event id)`; returns `nil` for an event already handled.
+    /// With a tenant, the transaction is a tenant transaction (``PostgresClient/withTenantTransaction(_:logger:_:)``).
+    public func once<Result: Sendable>(consumer: String, event: CloudEvent, tenant: String? = nil, client: PostgresClient, logger: Logger,
+                                       _ effect: (PostgresConnection) async throws -> Result) async throws -> Result? {
+        try await client.transaction(logger: logger) { connection -> Result? in
+            if let tenant { try await TenantScope.set(tenant, on: connection, logger: logger) }
+            let inserted = try await connection.query("""
+                INSERT INTO \(unescaped: schema).inbox (consumer, event_id) VALUES (\(consumer), \(event.id))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger)
+            var isNew = false
+            for try await _ in inserted { isNew = true }
+            guard isNew else { return nil }
+            return try await effect(connection)
+        }
+    }
+
+    /// Forgets entries older than `age`; redeliveries older than that are no longer recognised.
+    public func prune(olderThan age: Duration, client: PostgresClient, logger: Logger) async throws {
+        try await client.query("DELETE FROM \(unescaped: schema).inbox WHERE processed_at < now() - make_interval(secs => \(Double(age.components.seconds)))", logger: logger)
+    }
+}

@@ -1,0 +1,42 @@
+import Logging
+import PostgresNIO
+
+/// The second layer of tenant isolation (repositories scoping every query is the first).
+///
+/// Service tables carry `tenant_id`, enable and FORCE row-level security, and have a policy
+/// `USING (tenant_id = current_setting('maestro.tenant', true))` (with the same `WITH CHECK`).
+/// The runtime role does not own the tables and is NOBYPASSRLS, so a query outside a tenant
+/// transaction sees no rows at all, and one inside sees only that tenant's.
+enum TenantScope {
+    /// Sets `maestro.tenant` for the rest of the current transaction (`SET LOCAL`).
+    static func set(_ tenant: String, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !tenant.isEmpty else { throw TenantScopeError() }
+        try await connection.query("SELECT set_config('maestro.tenant', \(tenant), true)", logger: logger)
+    }
+}
+
+struct TenantScopeError: Error, CustomStringConvertible {
+    var description: String { "a tenant transaction needs a non-empty tenant id" }
+}
+
+extension PostgresClient {
+    /// Runs `body` in a transaction that sees only `tenant`'s rows.
+    public func withTenantTransaction<Result: Sendable>(_ tenant: String, logger: Logger,
+                                                        _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await transaction(logger: logger) { connection in
+            try await TenantScope.set(tenant, on: connection, logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// `withTransaction`, except that an error thrown by `body` (after a successful rollback)
+    /// comes out as itself, so callers can still tell a rejection from a database failure.
+    public func transaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await withTransaction(logger: logger) { connection -> Result in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
+    }
+}

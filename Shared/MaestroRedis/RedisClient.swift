@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A pool of Redis connections, shared freely across tasks.
+///
+/// - Each connection is driven by its own OS thread, so blocking hiredis I/O never occupies
+///   Swift's cooperative pool; callers just `await`.
+/// - When every connection is busy, calls wait in one queue and are served in arrival order.
+/// - A connection that fails (I/O error, closed by the server, timeout) is discarded and the
+///   next call on its thread reconnects. While Redis is down, calls fail fast with a
+///   retriable ``RedisError``; when it is back, the same client works again.
+/// - A call, once queued, runs until it completes or hits the command timeout; cancelling
+///   the calling task does not interrupt it.
+///
+/// As a `Service`, ``run()`` returns after graceful shutdown, once the pool is closed.
+public final class RedisClient: Service, Sendable {
+    public let configuration: RedisConfiguration
+    private let queue: RedisJobQueue
+
+    public init(configuration: RedisConfiguration, logger: Logger) {
+        let size = max(1, configuration.poolSize)
+        let queue = RedisJobQueue(threads: size)
+        for index in 0..<size {
+            let thread = Thread {
+                let slot = RedisConnectionSlot(configuration: configuration, logger: logger)
+                while let job = queue.next() {
+                    job.continuation.resume(returning: slot.execute(job.commands))
+                }
+                slot.close()
+                queue.threadExited()
+            }
+            thread.name = "redis-\(index)"
+            thread.start()
+        }
+        self.configuration = configuration
+        self.queue = queue
+    }
+
+    deinit {
+        queue.close()
+    }
+
+    /// Runs until graceful shutdown, then closes the pool.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Refuses new calls (they throw ``RedisError/Kind/closed``), lets queued ones finish,
+    /// and returns once every connection is closed.
+    public func close() async {
+        await queue.closeAndWait()
+    }
+
+    /// Runs one command given as raw arguments, e.g. `[Array("PING".utf8)]`.
+    /// An error reply throws ``RedisError/Kind/server``.
+    public func send(_ arguments: [[UInt8]]) async throws(RedisError) -> RedisValue {
+        var pipeline = RedisPipeline()
+        pipeline.send(arguments)
+        return try await single(pipeline)
+    }
+
+    /// Runs one command given as text arguments, e.g. `["CLIENT", "ID"]`.
+    public func send(_ arguments: [String]) async throws(RedisError) -> RedisValue {
+        var pipeline = RedisPipeline()
+        pipeline.send(arguments)
+        return try await single(pipeline)
+    }
+
+    /// Runs the commands as one pipelined batch on one connection; see ``RedisPipeline``.
+    public func send(batch: [[[UInt8]]]) async throws(RedisError) -> [RedisValue] {
+        var pipeline = RedisPipeline()
+        for arguments in batch { pipeline.send(arguments) }
+        return try await execute(pipeline)
+    }
+
+    /// Builds a batch and runs it on one connection in one round trip: one reply per
+    /// command, in order, error replies as ``RedisValue/error(_:)``.
+    public func pipeline(_ build: (inout RedisPipeline) -> Void) async throws(RedisError) -> [RedisValue] {
+        var pipeline = RedisPipeline()
+        build(&pipeline)
+        return try await execute(pipeline)
+    }
+
+    /// Runs a batch built beforehand; see ``pipeline(_:)``.
+    public func execute(_ pipeline: RedisPipeline) async throws(RedisError) -> [RedisValue] {
+        guard pipeline.count > 0 else { return [] }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[RedisValue], RedisError>, Never>) in
+            if !queue.submit(RedisJobQueue.Job(commands: pipeline.buffer, continuation: continuation)) {
+                continuation.resume(returning: .failure(.closed()))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs a one-command pipeline; an error reply throws.
+    func single(_ pipeline: RedisPipeline) async throws(RedisError) -> RedisValue {
+        try await execute(pipeline)[0].throwingServerError()
+    }
+}

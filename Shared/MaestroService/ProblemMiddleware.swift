@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Turns every error into an `application/problem+json` response, in one place.
+///
+/// - ``HTTPProblem`` is answered as is.
+/// - Hummingbird's `HTTPError` (including 404 for an unknown route and 413 from body
+///   collection) becomes the problem for its status; its message is not passed through.
+/// - `DecodingError` becomes 400 when the JSON is malformed and 422 when a value is
+///   missing or has the wrong type, naming the field.
+/// - Anything else is logged with the request id and answered 500 with a fixed detail, so
+///   internals never reach the client.
+public struct ProblemMiddleware: RouterMiddleware {
+    public typealias Context = MaestroRequestContext
+
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error)
+            if problem.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error))): \(error)"])
+            }
+            return try problem.response(from: request, context: context)
+        }
+    }
+
+    static func problem(for error: any Error) -> HTTPProblem {
+        switch error {
+        case let problem as HTTPProblem:
+            return problem
+        case let decoding as DecodingError:
+            return problem(for: decoding)
+        case let httpError as HTTPError:
+            return .status(httpError.status)
+        case let responseError as any HTTPResponseError:
+            return .status(responseError.status)
+        default:
+            return .internalError()
+        }
+    }
+
+    static func problem(for error: DecodingError) -> HTTPProblem {
+        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String? {
+            let keys = codingPath + (key.map { [$0] } ?? [])
+            guard !keys.isEmpty else { return nil }
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return .malformedJSON()
+        case .dataCorrupted(let context):
+            return .invalid([.init(field: path(context.codingPath), message: "has an invalid value")])
+        case .keyNotFound(let key, let context):
+            return .invalid([.init(field: path(context.codingPath, key), message: "is required")])
+        case .valueNotFound(let type, let context):
+            return .invalid([.init(field: path(context.codingPath), message: "must be a \(Self.jsonName(type)), not null")])
+        case .typeMismatch(let type, let context):
+            return .invalid([.init(field: path(context.codingPath), message: "must be a \(Self.jsonName(type))")])
+        @unknown default:
+            return .malformedJSON()
+        }
+    }
+
+    private static func jsonName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "string"
+        case is Bool.Type: "boolean"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: "integer"
+        case is Double.Type, is Float.Type: "number"
+        case is [Any].Type: "array"
+        default: "value of the expected type"
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import MaestroPostgres
+import MaestroRedis
+
+/// A service's settings, read once from the environment at start-up (DESIGN §7).
+///
+/// Every variable has a default that works with the dev stack. Reading validates every
+/// variable and reports all problems together, one line per variable, so a misconfigured
+/// deployment is fixed in one round. Messages never repeat a URL, which may carry a password.
+public struct ServiceConfiguration: Sendable {
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    /// Where the JSON Web Key Set that verifies tokens comes from.
+    public enum KeySource: Sendable, Hashable {
+        case file(String)
+        case url(URL)
+    }
+
+    /// A token bucket per principal: `burst` requests at once, refilled at `requestsPerSecond`.
+    public struct RateLimit: Sendable, Hashable {
+        public var requestsPerSecond: Double
+        public var burst: Int
+
+        public init(requestsPerSecond: Double, burst: Int) {
+            self.requestsPerSecond = requestsPerSecond
+            self.burst = burst
+        }
+    }
+
+    public var httpHost: String
+    public var httpPort: Int
+    public var kafkaBrokers: String
+    public var postgresURL: String
+    public var redisURL: String
+    public var keySource: KeySource
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    /// Request bodies larger than this are refused with 413.
+    public var maxBodyBytes: Int
+    public var rateLimit: RateLimit
+
+    public static let defaultMaxBodyBytes = 1 << 20
+    public static let defaultJWKSFile = ".maestro/keys/jwks.json"
+
+    /// Reads and validates the configuration.
+    /// - Parameters:
+    ///   - environment: the variables to read; the process environment unless a test injects one.
+    ///   - defaultPort: this service's HTTP port when `MAESTRO_HTTP_PORT` is unset.
+    /// - Throws: ``ConfigurationError`` listing every bad variable.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, defaultPort: Int) throws(ConfigurationError) {
+        var reader = EnvironmentReader(environment: environment)
+        httpHost = reader.string("MAESTRO_HTTP_HOST", default: "127.0.0.1")
+        httpPort = reader.integer("MAESTRO_HTTP_PORT", default: defaultPort, in: 1...65535)
+        kafkaBrokers = reader.brokers("MAESTRO_KAFKA_BROKERS", default: "127.0.0.1:9092")
+        postgresURL = reader.string("MAESTRO_POSTGRES_URL", default: "postgres://maestro@127.0.0.1:7432/maestro?sslmode=disable")
+        redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
+        keySource = reader.keySource()
+        logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
+        logFormat = reader.choice("MAESTRO_LOG_FORMAT", default: .text, LogFormat.allCases.map(\.rawValue), LogFormat.init(rawValue:))
+        maxBodyBytes = reader.integer("MAESTRO_HTTP_MAX_BODY_BYTES", default: Self.defaultMaxBodyBytes, in: 1...(256 << 20))
+        rateLimit = RateLimit(
+            requestsPerSecond: reader.positiveDouble("MAESTRO_RATE_LIMIT_RPS", default: 50),
+            burst: reader.integer("MAESTRO_RATE_LIMIT_BURST", default: 100, in: 1...1_000_000))
+
+        do { _ = try PostgresSettings(url: postgresURL, schema: "public") } catch { reader.problems.append(error.description) }
+        do { _ = try RedisConfiguration(url: redisURL) } catch { reader.problems.append("MAESTRO_REDIS_URL: \(error.message)") }
+        if !reader.problems.isEmpty {
+            throw ConfigurationError(problems: reader.problems)
+        }
+    }
+
+    /// This service's PostgreSQL settings, for the schema it owns.
+    public func postgresSettings(schema: String) throws(PostgresSettingsError) -> PostgresSettings {
+        try PostgresSettings(url: postgresURL, schema: schema)
+    }
+
+    public func redisConfiguration(poolSize: Int = 8) throws(RedisError) -> RedisConfiguration {
+        try RedisConfiguration(url: redisURL, poolSize: poolSize)
+    }
+}
+
+/// Every configuration problem found at start-up, one line each, naming the variable.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public let file: String
+    public let line: UInt
+
+    public init(problems: [String], file: String = #fileID, line: UInt = #line) {
+        self.problems = problems
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String {
+        (["invalid configuration (\(problems.count) problem\(problems.count == 1 ? "" : "s")):"] + problems.map { "  \($0)" })
+            .joined(separator: "\n")
+    }
+}
+
+/// Reads variables and collects a problem per bad one instead of stopping at the first.
+private struct EnvironmentReader {
+    let environment: [String: String]
+    var problems: [String] = []
+
+    func value(_ name: String) -> String? {
+        guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        return raw
+    }
+
+    func string(_ name: String, default defaultValue: String) -> String {
+        value(name) ?? defaultValue
+    }
+
+    mutating func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) -> Int {
+        guard let raw = value(name) else { return defaultValue }
+        guard let number = Int(raw), range.contains(number) else {
+            problems.append("\(name): '\(raw)' is not an integer between \(range.lowerBound) and \(range.upperBound)")
+            return defaultValue
+        }
+        return number
+    }
+
+    mutating func positiveDouble(_ name: String, default defaultValue: Double) -> Double {
+        guard let raw = value(name) else { return defaultValue }
+        guard let number = Double(raw), number.isFinite, number > 0 else {
+            problems.append("\(name): '\(raw)' is not a positive number")
+            return defaultValue
+        }
+        return number
+    }
+
+    mutating func choice<T>(_ name: String, default defaultValue: T, _ allowed: [String], _ parse: (String) -> T?) -> T {
+        guard let raw = value(name) else { return defaultValue }
+        guard let parsed = parse(raw.lowercased()) else {
+            problems.append("\(name): '\(raw)' is not one of \(allowed.joined(separator: ", "))")
+            return defaultValue
+        }
+        return parsed
+    }
+
+    mutating func brokers(_ name: String, default defaultValue: String) -> String {
+        guard let raw = value(name) else { return defaultValue }
+        let bad = raw.split(separator: ",", omittingEmptySubsequences: false).filter { entry in
+            let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ":")
+            guard parts.count >= 2, let port = Int(parts.last!), (1...65535).contains(port) else { return true }
+            return parts.dropLast().joined(separator: ":").isEmpty
+        }
+        if !bad.isEmpty {
+            problems.append("\(name): expected a comma-separated list of host:port, got '\(raw)'")
+        }
+        return raw
+    }
+
+    mutating func keySource() -> ServiceConfiguration.KeySource {
+        switch (value("MAESTRO_JWKS_URL"), value("MAESTRO_JWKS_FILE")) {
+        case (.some, .some):
+            problems.append("MAESTRO_JWKS_URL and MAESTRO_JWKS_FILE are both set: set only one")
+            return .file(ServiceConfiguration.defaultJWKSFile)
+        case (.some(let raw), nil):
+            guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+                problems.append("MAESTRO_JWKS_URL: not an http:// or https:// URL")
+                return .file(ServiceConfiguration.defaultJWKSFile)
+            }
+            return .url(url)
+        case (nil, .some(let path)):
+            return .file(path)
+        case (nil, nil):
+            return .file(ServiceConfiguration.defaultJWKSFile)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import JWTKit
+import Logging
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Verifies ES256 access tokens locally against a cached JSON Web Key Set.
+///
+/// - The set is loaded on first use, reloaded every `refreshInterval`, and reloaded early
+///   when a token names a `kid` the set lacks (a key rotation), but never more often than
+///   `minimumRefreshInterval`, so tokens with made-up `kid`s cannot hammer the key server.
+/// - A failed reload keeps the keys already loaded.
+/// - Only `alg: ES256` is accepted, whatever the key set holds; `none` and every other
+///   algorithm fail before any key is consulted.
+/// - Every failure is the same 401 to the client; the reason is logged at debug level,
+///   never the token.
+public actor TokenVerifier {
+    public let source: ServiceConfiguration.KeySource
+    public let refreshInterval: Duration
+    public let minimumRefreshInterval: Duration
+    private let logger: Logger
+    private var keys = JWTKeyCollection()
+    private var kids: Set<String> = []
+    private var loadedAt: ContinuousClock.Instant?
+    private var lastAttempt: ContinuousClock.Instant?
+    private var reload: Task<Void, Never>?
+
+    public init(source: ServiceConfiguration.KeySource, refreshInterval: Duration = .seconds(300),
+                minimumRefreshInterval: Duration = .seconds(30), logger: Logger) {
+        self.source = source
+        self.refreshInterval = refreshInterval
+        self.minimumRefreshInterval = minimumRefreshInterval
+        self.logger = logger
+    }
+
+    /// The caller the token identifies; 401 for any token that does not verify.
+    public func verify(_ token: String) async throws(HTTPProblem) -> Principal {
+        guard let kid = Self.es256KeyID(of: token) else {
+            logger.debug("token rejected", metadata: ["reason": "malformed header or algorithm other than ES256"])
+            throw .unauthorized("The bearer token is invalid.")
+        }
+        await refreshIfNeeded(for: kid)
+        guard kids.contains(kid) else {
+            logger.debug("token rejected", metadata: ["reason": "unknown key id", "kid": .string(kid)])
+            throw .unauthorized("The bearer token is invalid.")
+        }
+        let claims: MaestroClaims
+        do {
+            claims = try await keys.verify(token, as: MaestroClaims.self)
+        } catch {
+            logger.debug("token rejected", metadata: ["reason": "\((error as? JWTError)?.errorType.description ?? "verification failed")"])
+            throw .unauthorized("The bearer token is invalid or expired.")
+        }
+        return Principal(subject: claims.sub.value, tenant: claims.tenant,
+                         roles: Set(claims.roles.map(Role.init(rawValue:))), tokenID: claims.jti.value)
+    }
+
+    /// Loads the key set now; services call this at start-up to fail early on a bad set.
+    public func load() async throws {
+        lastAttempt = .now
+        let data = try await fetch()
+        let set = try JSONDecoder().decode(KeySetIDs.self, from: data)
+        let collection = JWTKeyCollection()
+        _ = try await collection.add(jwksJSON: String(decoding: data, as: UTF8.self))
+        keys = collection
+        kids = Set(set.keys.compactMap(\.kid))
+        loadedAt = .now
+        logger.info("loaded token keys", metadata: ["keys": .stringConvertible(kids.count)])
+    }
+
+    private func refreshIfNeeded(for kid: String) async {
+        let now = ContinuousClock.now
+        let stale = loadedAt.map { now - $0 >= refreshInterval } ?? true
+        let unknown = !kids.contains(kid)
+        let allowed = lastAttempt.map { now - $0 >= minimumRefreshInterval } ?? true
+        guard (stale || unknown) && allowed else { return }
+        if let reload {
+            await reload.value
+            return
+        }
+        let task = Task {
+            do {
+                try await self.load()
+            } catch {
+                self.logger.warning("cannot load token keys; keeping the previous ones", metadata: ["error": "\(error)"])
+            }
+        }
+        reload = task
+        await task.value
+        reload = nil
+    }
+
+    private func fetch() async throws -> Data {
+        switch source {
+        case .file(let path):
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        case .url(let url):
+            var request = URLRequest(url: url, timeoutInterval: 5)
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            let (data, response) = try await URLSession.shared.data(for: request)
+            guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
+                throw JWKSFetchError(status: (response as? HTTPURLResponse)?.statusCode ?? 0)
+            }
+            return data
+        }
+    }
+
+    /// The `kid` of a token whose header declares `alg: ES256`, or `nil`.
+    static func es256KeyID(of token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }), let header = Data(base64URL: String(parts[0])),
+              let decoded = try? JSONDecoder().decode(Header.self, from: header),
+              decoded.alg == "ES256", let kid = decoded.kid, !kid.isEmpty else { return nil }
+        return kid
+    }
+
+    private struct Header: Decodable {
+        let alg: String?
+        let kid: String?
+    }
+
+    private struct KeySetIDs: Decodable {
+        struct Key: Decodable { let kid: String? }
+        let keys: [Key]
+    }
+}
+
+struct JWKSFetchError: Error, CustomStringConvertible {
+    let status: Int
+    var description: String { "the key set URL answered HTTP \(status)" }
+}
+
+extension Data {
+    /// Decodes unpadded base64url (RFC 4648 §5).
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !base64.contains("=") else { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+
+    /// Unpadded base64url (RFC 4648 §5).
+    func base64URLEncodedString() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

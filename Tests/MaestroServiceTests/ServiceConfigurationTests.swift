@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import MaestroRedis
+import MaestroService
+import Testing
+
+@Suite("Service configuration")
+struct ServiceConfigurationTests {
+    @Test func defaultsWorkForTheDevStack() throws {
+        let configuration = try ServiceConfiguration(environment: [:], defaultPort: 8101)
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8101)
+        #expect(configuration.keySource == .file(ServiceConfiguration.defaultJWKSFile))
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.maxBodyBytes == ServiceConfiguration.defaultMaxBodyBytes)
+    }
+
+    @Test func valuesAreRead() throws {
+        let configuration = try ServiceConfiguration(environment: [
+            "MAESTRO_HTTP_HOST": "0.0.0.0", "MAESTRO_HTTP_PORT": "9000", "MAESTRO_KAFKA_BROKERS": "k1:9092,k2:9093",
+            "MAESTRO_POSTGRES_URL": "postgres://svc:pw@db:5432/maestro", "MAESTRO_REDIS_URL": "redis://cache:6380/2",
+            "MAESTRO_JWKS_URL": "https://governance:8443/.well-known/jwks.json", "MAESTRO_LOG_LEVEL": "DEBUG",
+            "MAESTRO_LOG_FORMAT": "json", "MAESTRO_HTTP_MAX_BODY_BYTES": "4096", "MAESTRO_RATE_LIMIT_RPS": "2.5",
+            "MAESTRO_RATE_LIMIT_BURST": "10",
+        ], defaultPort: 1)
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpPort == 9000)
+        #expect(configuration.kafkaBrokers == "k1:9092,k2:9093")
+        #expect(configuration.keySource == .url(URL(string: "https://governance:8443/.well-known/jwks.json")!))
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.maxBodyBytes == 4096)
+        #expect(configuration.rateLimit == .init(requestsPerSecond: 2.5, burst: 10))
+        #expect(try configuration.redisConfiguration().port == 6380)
+    }
+
+    @Test func everyBadVariableIsReportedOnItsOwnLine() throws {
+        let environment = [
+            "MAESTRO_HTTP_PORT": "http", "MAESTRO_KAFKA_BROKERS": "localhost", "MAESTRO_POSTGRES_URL": "mysql://u:s3cret@db/x",
+            "MAESTRO_REDIS_URL": "http://:t0psecret@cache", "MAESTRO_JWKS_URL": "https://governance/jwks.json",
+            "MAESTRO_JWKS_FILE": "/keys/jwks.json", "MAESTRO_LOG_LEVEL": "loud", "MAESTRO_LOG_FORMAT": "xml",
+            "MAESTRO_HTTP_MAX_BODY_BYTES": "0", "MAESTRO_RATE_LIMIT_RPS": "-1", "MAESTRO_RATE_LIMIT_BURST": "many",
+        ]
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServiceConfiguration(environment: environment, defaultPort: 1)
+        }
+        let expected = ["MAESTRO_HTTP_PORT", "MAESTRO_KAFKA_BROKERS", "MAESTRO_POSTGRES_URL", "MAESTRO_REDIS_URL", "MAESTRO_JWKS_URL",
+                        "MAESTRO_LOG_LEVEL", "MAESTRO_LOG_FORMAT", "MAESTRO_HTTP_MAX_BODY_BYTES", "MAESTRO_RATE_LIMIT_RPS", "MAESTRO_RATE_LIMIT_BURST"]
+        #expect(error.problems.count == expected.count)
+        for name in expected {
+            #expect(error.problems.filter { $0.hasPrefix(name) }.count == 1, "\(name) in \(error.problems)")
+        }
+        let lines = error.description.split(separator: "\n")
+        #expect(lines.count == expected.count + 1)
+        #expect(!error.description.contains("s3cret"))
+        #expect(!error.description.contains("t0psecret"))
+    }
+
+    @Test func aJWKSURLMustBeHTTP() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration(environment: ["MAESTRO_JWKS_URL": "file:///etc/jwks.json"], defaultPort: 1)
+        }
+        #expect(error?.problems.count == 1)
+        #expect(error?.problems.first?.hasPrefix("MAESTRO_JWKS_URL") == true)
+    }
+}
