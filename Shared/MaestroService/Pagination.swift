@@ -57,11 +57,6 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         self.nextPageToken = nextPageToken
     }
 
-    /// A page whose next token encodes `next`, or the last page when `next` is `nil`.
-    public init(items: [Item], next: (some Encodable)?) {
-        self.init(items: items, nextPageToken: next.map { PageToken.encode($0) })
-    }
-
     enum CodingKeys: String, CodingKey {
         case items
         case nextPageToken = "next_page_token"
