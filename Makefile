@@ -7,9 +7,9 @@ deps:
 build: deps
 	swift build
 
-# Starts the embedded development broker with every catalog topic (Ctrl-C stops it).
+# Starts the dev stack: PostgreSQL, Redis, the embedded broker and every service built (Ctrl-C stops it).
 run: build
-	.build/debug/maestro dev broker
+	.build/debug/maestro dev up
 
 test: deps
 	scripts/test.sh

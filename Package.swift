@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "maestro",
             dependencies: [
-                "MaestroKafka", "MaestroEvents",
+                "MaestroKafka", "MaestroEvents", "MaestroService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -12,7 +12,7 @@ struct Maestro: AsyncParsableCommand {
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The embedded development stack.",
-        subcommands: [DevBrokerCommand.self]
+        subcommands: [DevUpCommand.self, DevBrokerCommand.self, DevTokenCommand.self]
     )
 }
 

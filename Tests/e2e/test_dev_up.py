@@ -1,0 +1,88 @@
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+POSTGRES_PORT = 7632
+REDIS_PORT = 7579
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(maestro_bin: str, directory: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([maestro_bin, "dev", "up", "--dir", directory, "--postgres-port", str(POSTGRES_PORT),
+                                "--redis-port", str(REDIS_PORT)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if "Press Ctrl-C to stop." in line:
+            return process, "".join(output)
+    process.kill()
+    raise AssertionError("maestro dev up did not report ready:\n" + "".join(output))
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    return rest
+
+
+@pytest.fixture
+def stack_dir():
+    # The postgres user must be able to reach the directory when the tests run as root.
+    directory = tempfile.mkdtemp(prefix="maestro-dev-up-", dir="/tmp")
+    os.chmod(directory, 0o755)
+    yield os.path.join(directory, "stack")
+    subprocess.run(["rm", "-rf", directory], check=False)
+
+
+def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, stack_dir):
+    process, banner = start(maestro_bin, stack_dir)
+    try:
+        assert f"postgres://maestro@127.0.0.1:{POSTGRES_PORT}/maestro" in banner
+        token = banner.split("Admin token (tenant default, 12 h):\n")[1].splitlines()[0]
+        assert token.count(".") == 2 and token.startswith("eyJ")
+
+        query = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
+                                "CREATE TABLE kept (n int); INSERT INTO kept VALUES (42); SELECT n FROM kept"],
+                               capture_output=True, text=True, timeout=30)
+        assert query.stdout.strip().splitlines()[-1] == "42", query.stderr
+        assert subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "set", "kept", "yes"], capture_output=True, text=True).stdout.strip() == "OK"
+        bootstrap = open(os.path.join(stack_dir, "run", "kafka.bootstrap")).read().strip()
+        listing = subprocess.run(["kcat", "-L", "-b", bootstrap], capture_output=True, text=True, timeout=30)
+        assert "maestro.registry.events" in listing.stdout
+
+        minted = subprocess.run([maestro_bin, "dev", "token", "--dir", stack_dir, "--tenant", "acme", "--sub", "ana",
+                                 "--roles", "viewer,editor", "--ttl", "15m"], capture_output=True, text=True, timeout=30)
+        assert minted.returncode == 0, minted.stderr
+        assert minted.stdout.strip().count(".") == 2
+        bad_role = subprocess.run([maestro_bin, "dev", "token", "--dir", stack_dir, "--roles", "root"], capture_output=True, text=True)
+        assert bad_role.returncode != 0 and "--roles" in bad_role.stderr
+    finally:
+        rest = stop(process)
+    assert "stopped" in rest
+    assert not port_open(POSTGRES_PORT) and not port_open(REDIS_PORT)
+    assert not os.path.exists(os.path.join(stack_dir, "run", "kafka.bootstrap"))
+
+    # The next start keeps the data.
+    process, _ = start(maestro_bin, stack_dir)
+    try:
+        query = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
+                                "SELECT n FROM kept"], capture_output=True, text=True, timeout=30)
+        assert query.stdout.strip() == "42", query.stderr
+        assert subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "get", "kept"], capture_output=True, text=True).stdout.strip() == "yes"
+    finally:
+        stop(process)
