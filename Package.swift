@@ -123,6 +123,16 @@ let package = Package(
             path: "Benchmarks/OutboxBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "HTTPBench",
+            dependencies: [
+                "MaestroService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/HTTPBench",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "RawKafkaBench", dependencies: ["CRdKafka"], path: "Benchmarks/RawKafkaBench"),
 
         .target(

@@ -3,6 +3,8 @@
 # - Kafka: MaestroKafka against a raw librdkafka C program with the same settings, on the same
 #   embedded broker (targets: producer >= 0.70, consumer >= 0.50 of raw).
 # - Outbox relay: events/s from committed rows to broker acknowledgement (target >= 5,000/s).
+# - HTTP kit: an authenticated GET that does no I/O, driven by wrk on loopback (target >= 10,000 req/s), with p99.
+# - Redis: pipelined HMGET through MaestroRedis against redis-benchmark on the same server (scripts/bench-redis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,8 @@ test_dir=.maestro/bench
 rm -rf "$test_dir"
 mkdir -p "$test_dir/run"
 
-for product in maestro KafkaBench RawKafkaBench OutboxBench; do
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
+for product in maestro KafkaBench RawKafkaBench OutboxBench HTTPBench RedisBench; do
     swift build -c release --product "$product"
 done
 bin=.build/release
@@ -40,7 +43,19 @@ MAESTRO_TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-7435} MAESTRO_TEST_REDIS_PORT=
 
 results="$test_dir/results.txt"
 : >"$results"
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(free -g | echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning"
+"$bin/maestro" dev token --dir "$test_dir" --roles viewer >"$test_dir/token"
+http_port=${BENCH_HTTP_PORT:-7198}
+MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning "$bin/HTTPBench" >"$test_dir/http.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
+wrk -t2 -c64 -d15s --latency -H "Authorization: Bearer $(cat "$test_dir/token")" "http://127.0.0.1:$http_port/v1/ping" >"$test_dir/wrk.txt"
+rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
+echo "RESULT http-get swift 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
+
+awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "kafka: $count messages of $size bytes over $partitions partitions, $rounds rounds alternating raw and Swift, broker $bootstrap"
 for round in $(seq 1 "$rounds"); do
     for side in raw swift; do
@@ -51,6 +66,18 @@ for round in $(seq 1 "$rounds"); do
 done
 echo "outbox relay: $outbox_events committed events"
 "$bin/OutboxBench" "$MAESTRO_TEST_POSTGRES_ADMIN_URL" "$bootstrap" "$outbox_events" | tee -a "$results"
+
+echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning"
+"$bin/maestro" dev token --dir "$test_dir" --roles viewer >"$test_dir/token"
+http_port=${BENCH_HTTP_PORT:-7198}
+MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning "$bin/HTTPBench" >"$test_dir/http.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
+wrk -t2 -c64 -d15s --latency -H "Authorization: Bearer $(cat "$test_dir/token")" "http://127.0.0.1:$http_port/v1/ping" >"$test_dir/wrk.txt"
+rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
+echo "RESULT http-get swift 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
 
 awk '
     $1 == "RESULT" { key = $2 " " $3; if ($6 > best[key]) best[key] = $6 }
@@ -65,3 +92,9 @@ awk '
         printf "\n%-14s %12s %10s\n", "outbox relay", "events/s", "target"
         printf "%-14s %12.0f %10d\n", "commit to ack", best["outbox-relay swift"], 5000
     }' "$results"
+awk '$1 == "RESULT" && $2 == "http-get" {
+        printf "\n%-22s %12s %10s %10s %10s\n", "http kit", "req/s", "p99", "non-2xx", "target"
+        printf "%-22s %12.0f %10s %10s %10d\n", "authenticated GET", $6, $7, $8, 10000
+    }' "$results"
+
+scripts/bench-redis.sh
