@@ -1,6 +1,11 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A pool of Redis connections, shared freely across tasks.
 ///
@@ -8,8 +13,9 @@ import ServiceLifecycle
 ///   Swift's cooperative pool; callers just `await`.
 /// - When every connection is busy, calls wait in one queue and are served in arrival order.
 /// - A connection that fails (I/O error, closed by the server, timeout) is discarded and the
-///   next call on its thread reconnects. While Redis is down, calls fail fast with a
-///   retriable ``RedisError``; when it is back, the same client works again.
+///   next call on its thread reconnects. While Redis is down, each call fails with a
+///   retriable ``RedisError`` as soon as its connect is refused (at worst after the connect
+///   timeout); once Redis is back, the same client works again.
 /// - A call, once queued, runs until it completes or hits the command timeout; cancelling
 ///   the calling task does not interrupt it.
 ///
@@ -23,6 +29,7 @@ public final class RedisClient: Service, Sendable {
         let queue = RedisJobQueue(threads: size)
         for index in 0..<size {
             let thread = Thread {
+                blockSIGPIPE()
                 let slot = RedisConnectionSlot(configuration: configuration, logger: logger)
                 while let job = queue.next() {
                     job.continuation.resume(returning: slot.execute(job.commands))
@@ -77,7 +84,11 @@ public final class RedisClient: Service, Sendable {
 
     /// Builds a batch and runs it on one connection in one round trip: one reply per
     /// command, in order, error replies as ``RedisValue/error(_:)``.
-    public func pipeline(_ build: (inout RedisPipeline) -> Void) async throws(RedisError) -> [RedisValue] {
+    ///
+    /// `build` runs in the caller's isolation (e.g. on the main actor), so it may use the
+    /// caller's state.
+    public func pipeline(isolation: isolated (any Actor)? = #isolation,
+                         _ build: (inout RedisPipeline) -> Void) async throws(RedisError) -> [RedisValue] {
         var pipeline = RedisPipeline()
         build(&pipeline)
         return try await execute(pipeline)
@@ -98,4 +109,15 @@ public final class RedisClient: Service, Sendable {
     func single(_ pipeline: RedisPipeline) async throws(RedisError) -> RedisValue {
         try await execute(pipeline)[0].throwingServerError()
     }
+}
+
+/// hiredis writes with `write(2)`, which raises SIGPIPE when the server has already closed
+/// the connection, and SIGPIPE's default action ends the process. Blocked on the pool
+/// threads, the signal stays pending there and the write fails with EPIPE instead, which
+/// becomes a retriable ``RedisError``.
+private func blockSIGPIPE() {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGPIPE)
+    pthread_sigmask(SIG_BLOCK, &signals, nil)
 }

@@ -12,11 +12,9 @@ import Darwin
 /// of step with the commands sent, so the pool replaces it instead of reusing it.
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
-    private let commandTimeout: Duration
+    /// The socket timeout in force: the connect timeout during AUTH/SELECT, then the command timeout.
+    private var socketTimeout: Duration
     private(set) var isBroken = false
-    /// Reused argv scratch space, so a pipeline allocates no pointer arrays per command.
-    private var argv: [UnsafePointer<CChar>?] = []
-    private var argvLengths: [Int] = []
 
     /// Connects, sets socket timeouts and keep-alive, then authenticates and selects the database.
     init(configuration: RedisConfiguration) throws(RedisError) {
@@ -31,7 +29,7 @@ final class RedisConnection {
             throw .connection("cannot connect to \(target): \(reason)")
         }
         self.context = context
-        self.commandTimeout = configuration.commandTimeout
+        self.socketTimeout = configuration.connectTimeout
         // The connect timeout also bounds the AUTH and SELECT round trips below.
         redisSetTimeout(context, makeTimeval(configuration.connectTimeout))
         redisEnableKeepAlive(context)
@@ -43,6 +41,7 @@ final class RedisConnection {
             try setUp(["SELECT", String(configuration.database)], target: target)
         }
         redisSetTimeout(context, makeTimeval(configuration.commandTimeout))
+        socketTimeout = configuration.commandTimeout
     }
 
     /// Runs AUTH or SELECT; an error reply names the command but never its arguments.
@@ -72,6 +71,9 @@ final class RedisConnection {
     /// and leaves the connection broken.
     func execute(_ commands: RedisCommandBuffer) throws(RedisError) -> [RedisValue] {
         guard !isBroken else { throw .connection("connection is broken") }
+        // argv scratch space shared by every command of the batch.
+        var argv: [UnsafePointer<CChar>?] = []
+        var argvLengths: [Int] = []
         let appended = commands.bytes.withUnsafeBufferPointer { bytes in
             let base = UnsafeRawPointer(bytes.baseAddress)
             var argumentStart = 0
@@ -114,7 +116,7 @@ final class RedisConnection {
         let reason = Self.errorText(context)
         switch context.pointee.err {
         case REDIS_ERR_IO where code == EAGAIN || code == EWOULDBLOCK:
-            return .timeout("no reply within \(commandTimeout)")
+            return .timeout("no reply within \(socketTimeout)")
         case REDIS_ERR_PROTOCOL:
             return .protocolError(reason)
         default:

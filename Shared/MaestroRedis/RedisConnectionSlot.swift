@@ -42,7 +42,7 @@ final class RedisConnectionSlot {
     private func current() throws(RedisError) -> RedisConnection {
         if let connection {
             // Catches the common case of a restarted server before a command is lost to it.
-            return connection
+            guard connection.isClosedByPeer else { return connection }
             logger.info("Redis closed an idle connection; reconnecting", metadata: ["redis": "\(configuration)"])
             self.connection = nil
         }

@@ -104,7 +104,7 @@ extension RedisJobQueue {
 
         mutating func next() -> NextAction {
             if head < jobs.count {
-                let job = jobs.count - 1 > head ? jobs.remove(at: jobs.count - 1) : jobs[head]
+                let job = jobs[head]
                 head += 1
                 if head == jobs.count {
                     jobs.removeAll(keepingCapacity: true)

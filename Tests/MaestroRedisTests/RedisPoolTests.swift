@@ -1,6 +1,5 @@
 import MaestroRedis
 import MaestroTestSupport
-import Synchronization
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
@@ -35,13 +34,13 @@ struct RedisPoolTests {
     @Test func queuedCallsAreServedInArrivalOrder() async throws {
         let prefix = RedisTestSupport.uniquePrefix("fifo")
         try await RedisTestClient.with(RedisTestClient.configuration(poolSize: 1)) { redis in
-            // Occupies the only connection for 500 ms, so the pushes below queue up behind it.
-            let blocker = Task { try await redis.send(["BLPOP", prefix + "never", "0.5"]) }
+            // Occupies the only connection for 1 s, so the pushes below queue up behind it.
+            let blocker = Task { try await redis.send(["BLPOP", prefix + "never", "1"]) }
             try await Task.sleep(for: .milliseconds(100))
             var pushes: [Task<RedisValue, any Error>] = []
             for letter in ["a", "b", "c", "d", "e"] {
                 pushes.append(Task { try await redis.send(["RPUSH", prefix + "order", letter]) })
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(50))
             }
             #expect(try await blocker.value == .null)
             for push in pushes { _ = try await push.value }
@@ -84,10 +83,10 @@ struct RedisPoolTests {
     @Test func closeFinishesQueuedCallsThenRefusesNewOnes() async throws {
         let prefix = RedisTestSupport.uniquePrefix("close")
         let redis = RedisClient(configuration: try RedisTestClient.configuration(poolSize: 1), logger: RedisTestClient.logger)
-        let blocker = Task { try await redis.send(["BLPOP", prefix + "never", "0.3"]) }
+        let blocker = Task { try await redis.send(["BLPOP", prefix + "never", "1"]) }
         try await Task.sleep(for: .milliseconds(100))
         let queued = Task { try await redis.set(prefix + "queued", "done") }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(200))
         await redis.close()
         #expect(try await blocker.value == .null)
         try await queued.value

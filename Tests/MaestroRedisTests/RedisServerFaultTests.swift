@@ -62,6 +62,22 @@ struct RedisServerFaultTests {
         }
     }
 
+    @Test func serverClosingTheConnectionMidWriteIsATypedError() async throws {
+        // Redis rejects an oversized bulk length and closes the connection while the client
+        // is still writing the value: the failed write is a retriable error, and the next
+        // call gets a fresh connection.
+        let server = try RedisServerProcess(extraArguments: ["--proto-max-bulk-len", "1mb"])
+        defer { server.stop() }
+        let configuration = try RedisConfiguration(url: server.url, poolSize: 1, commandTimeout: .seconds(5))
+        try await RedisTestClient.with(configuration) { redis in
+            let value = [UInt8](repeating: 0x61, count: 16 << 20)
+            let error = await #expect(throws: RedisError.self) { try await redis.set("too-big", value) }
+            #expect(error?.kind == .connection)
+            #expect(error?.isRetriable == true)
+            try await redis.ping()
+        }
+    }
+
     @Test func authenticatesWithThePassword() async throws {
         let password = "s3cret-pass"
         let server = try RedisServerProcess(extraArguments: ["--requirepass", password])

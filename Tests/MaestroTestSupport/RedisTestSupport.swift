@@ -68,10 +68,16 @@ public enum RedisTestSupport {
 
 /// A private `redis-server` (no persistence) on its own loopback port, for tests that stop
 /// and restart Redis. Call ``stop()`` in a `defer`; deinit kills the server as a last resort.
-public final class RedisServerProcess {
+///
+/// The server is spawned with `posix_spawn` and reaped with `waitpid`, not with Foundation's
+/// `Process`: that one learns of exits through Dispatch, which can be starved when the
+/// machine's few threads are busy, and a wait for it would then never return. The child
+/// starts with no blocked signals (the threads behind Swift tasks block most signals, and a
+/// child inherits the mask, so it would ignore SIGTERM) and none of the test's descriptors.
+public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     private let extraArguments: [String]
-    private var process: Process?
+    private let pid = Mutex<pid_t?>(nil)
 
     /// Starts a server on a free port, trying other ports if one is taken in the meantime.
     public init(extraArguments: [String] = []) throws {
@@ -80,7 +86,8 @@ public final class RedisServerProcess {
         for _ in 0..<5 {
             let candidate = try RedisTestSupport.freePort()
             do {
-                process = try Self.launch(port: candidate, extraArguments: extraArguments)
+                let child = try Self.launch(port: candidate, extraArguments: extraArguments)
+                pid.withLock { $0 = child }
                 port = candidate
                 return
             } catch {
@@ -98,71 +105,70 @@ public final class RedisServerProcess {
 
     /// SIGTERM, then waits for the process to exit (SIGKILL after 10 s, so a test never hangs here).
     public func stop() {
-        guard let process else { return }
-        self.process = nil
-        if process.isRunning {
-            process.terminate()
-        }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning && ContinuousClock.now < deadline {
-            usleep(10_000)
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        guard let child = pid.withLock({ value -> pid_t? in defer { value = nil }; return value }) else { return }
+        Self.terminate(child)
     }
 
     /// Starts the server again on the same port.
     public func start() throws {
         stop()
-        process = try Self.launch(port: port, extraArguments: extraArguments)
+        let child = try Self.launch(port: port, extraArguments: extraArguments)
+        pid.withLock { $0 = child }
     }
 
-    private static func launch(port: Int, extraArguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", NSTemporaryDirectory()] + extraArguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try runWithSignalsUnblocked(process)
+    private static func terminate(_ child: pid_t) {
+        kill(child, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(10)
+        var status: Int32 = 0
         while ContinuousClock.now < deadline {
-            if !process.isRunning {
-                throw TestSetupError("redis-server on port \(port) exited with status \(process.terminationStatus)")
+            if waitpid(child, &status, WNOHANG) != 0 { return }
+            usleep(10_000)
+        }
+        kill(child, SIGKILL)
+        while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+    }
+
+    private static func launch(port: Int, extraArguments: [String]) throws -> pid_t {
+        let arguments = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                         "--dir", NSTemporaryDirectory()] + extraArguments
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let inherited = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }.filter { $0 > 2 }
+        for descriptor in inherited where fcntl(descriptor, F_GETFD) != -1 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let spawned = posix_spawnp(&child, "redis-server", &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw TestSetupError("cannot start redis-server: \(String(cString: strerror(spawned)))") }
+
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(child, &status, WNOHANG) == child {
+                throw TestSetupError("redis-server on port \(port) exited with status \(status)")
             }
             if RedisTestSupport.isListening(port: port) {
-                return process
+                return child
             }
             usleep(20_000)
         }
-        process.terminate()
-        process.waitUntilExit()
+        terminate(child)
         throw TestSetupError("redis-server on port \(port) did not accept connections within 10 s")
-    }
-
-    /// Starts `process` from a fresh thread with no blocked signals. A child inherits the
-    /// signal mask of the thread that spawns it, and the threads behind Swift tasks block
-    /// every signal: spawned from a task, redis-server would never see SIGTERM.
-    private static func runWithSignalsUnblocked(_ process: Process) throws {
-        let failure = Mutex<String?>(nil)
-        let started = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            var none = sigset_t()
-            sigemptyset(&none)
-            pthread_sigmask(SIG_SETMASK, &none, nil)
-            do {
-                try process.run()
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-            }
-            started.signal()
-        }
-        thread.start()
-        started.wait()
-        if let failure = failure.withLock({ $0 }) {
-            throw TestSetupError("cannot start redis-server: \(failure)")
-        }
     }
 }
