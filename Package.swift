@@ -46,11 +46,13 @@ let package = Package(
         sharedModule("MaestroKafka", dependencies: [
             "CRdKafka",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         sharedModule("MaestroEvents", dependencies: [
             "MaestroKafka",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Schemas")]),
         .systemLibrary(

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MaestroKafka
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -137,6 +138,7 @@ struct DeadLetterPublisher: Sendable {
         headers.append(KafkaHeader(name: Self.offsetHeader, string: String(message.offset)))
         let record = KafkaProducerMessage(topic: Topic.deadLetters.name, key: message.key, value: message.value, headers: headers)
         _ = try await producer.send(record)
+        Counter(label: "maestro_dlq_records_total", dimensions: [("consumer", consumerName), ("topic", message.topic)]).increment()
         logger.warning("record sent to the dead-letter topic", metadata: [
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
         ])

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
@@ -31,6 +32,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
     private let handler: Handler
     private let maxBatchSize: Int
+    private let groupId: String
     private let topicNames = TopicNameCache()
     private let stopRequested = Atomic<Bool>(false)
     private let isClosed = Atomic<Bool>(false)
@@ -43,6 +45,7 @@ public final class KafkaConsumer: Service, Sendable {
         self.logger = logger
         self.handler = handler
         self.maxBatchSize = maxBatchSize
+        self.groupId = configuration.groupId
         self.buffer = buffer
         self.client = try RDKafkaClient(kind: .consumer, config: configuration.rdKafkaConfig, logger: logger,
                                         rebalance: { rk, err, partitions in
@@ -237,6 +240,19 @@ public final class KafkaConsumer: Service, Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             // The partition was revoked meanwhile (e.g. a poll interval overrun): its new owner gets the records again.
             logger.debug("offsets not stored", metadata: ["error": "\(KafkaError(err))"])
+        }
+        recordLag(next)
+    }
+
+    /// `maestro_consumer_lag`: records between the last handled one and the partition's end,
+    /// from the high watermark librdkafka last fetched (no broker round trip).
+    private func recordLag(_ next: [HandledOffsets.Position: Int64]) {
+        for (position, offset) in next {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(client.handle, position.topic, position.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            Gauge(label: "maestro_consumer_lag", dimensions: [("group", groupId), ("topic", position.topic), ("partition", String(position.partition))])
+                .record(max(0, high - offset))
         }
     }
 
