@@ -12,50 +12,28 @@ count=${BENCH_MESSAGES:-1000000}
 size=${BENCH_MESSAGE_BYTES:-100}
 rounds=${BENCH_ROUNDS:-2}
 outbox_events=${BENCH_OUTBOX_EVENTS:-50000}
+http_port=${BENCH_HTTP_PORT:-7198}
 test_dir=.maestro/bench
 rm -rf "$test_dir"
 mkdir -p "$test_dir/run"
 
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
-for product in maestro KafkaBench RawKafkaBench OutboxBench HTTPBench RedisBench; do
+command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
+for product in maestro KafkaBench RawKafkaBench OutboxBench HTTPBench; do
     swift build -c release --product "$product"
 done
 bin=.build/release
 
-pids=()
-cleanups=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    for command in "${cleanups[@]}"; do bash -c "$command" || true; done
-}
-trap cleanup EXIT
-
+source scripts/processes.sh
 # The mock cluster keeps about 5 MB per partition, so the bench topics get enough partitions to hold every record.
 partitions=${BENCH_PARTITIONS:-64}
 topics=()
 for round in $(seq 1 "$rounds"); do topics+=(--topic "bench-raw-$round:$partitions" --topic "bench-swift-$round:$partitions"); done
-"$bin/maestro" dev broker --run-dir "$test_dir/run" "${topics[@]}" >"$test_dir/broker.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$test_dir/run/kafka.bootstrap" ] && break; sleep 0.1; done
-bootstrap=$(cat "$test_dir/run/kafka.bootstrap")
+start_broker "$test_dir" "${topics[@]}"
 MAESTRO_TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-7435} MAESTRO_TEST_REDIS_PORT=${BENCH_REDIS_PORT:-7382} source scripts/test-servers.sh
 
 results="$test_dir/results.txt"
 : >"$results"
-echo "machine: $(nproc) cores, $(free -g | echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning"
-"$bin/maestro" dev token --dir "$test_dir" --roles viewer >"$test_dir/token"
-http_port=${BENCH_HTTP_PORT:-7198}
-MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning "$bin/HTTPBench" >"$test_dir/http.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
-wrk -t2 -c64 -d15s --latency -H "Authorization: Bearer $(cat "$test_dir/token")" "http://127.0.0.1:$http_port/v1/ping" >"$test_dir/wrk.txt"
-rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")
-p99=$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")
-non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
-echo "RESULT http-get swift 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
-
-awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "kafka: $count messages of $size bytes over $partitions partitions, $rounds rounds alternating raw and Swift, broker $bootstrap"
 for round in $(seq 1 "$rounds"); do
     for side in raw swift; do
@@ -64,12 +42,12 @@ for round in $(seq 1 "$rounds"); do
         "$program" consume "$bootstrap" "bench-$side-$round" "$count" | tee -a "$results"
     done
 done
+
 echo "outbox relay: $outbox_events committed events"
 "$bin/OutboxBench" "$MAESTRO_TEST_POSTGRES_ADMIN_URL" "$bootstrap" "$outbox_events" | tee -a "$results"
 
 echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning"
 "$bin/maestro" dev token --dir "$test_dir" --roles viewer >"$test_dir/token"
-http_port=${BENCH_HTTP_PORT:-7198}
 MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning "$bin/HTTPBench" >"$test_dir/http.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
@@ -80,7 +58,7 @@ non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
 echo "RESULT http-get swift 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
 
 awk '
-    $1 == "RESULT" { key = $2 " " $3; if ($6 > best[key]) best[key] = $6 }
+    $1 == "RESULT" { key = $2 " " $3; if ($6 > best[key]) best[key] = $6; if ($2 == "http-get") { p99 = $7; non2xx = $8 } }
     END {
         printf "\n%-10s %16s %16s %8s %8s\n", "kafka", "raw msg/s", "MaestroKafka", "ratio", "target"
         split("produce consume", modes, " ")
@@ -89,12 +67,9 @@ awk '
             m = modes[i]; raw = best[m " raw"]; swift = best[m " swift"]
             printf "%-10s %16.0f %16.0f %8.2f %8.2f\n", m, raw, swift, swift / raw, target[m]
         }
-        printf "\n%-14s %12s %10s\n", "outbox relay", "events/s", "target"
-        printf "%-14s %12.0f %10d\n", "commit to ack", best["outbox-relay swift"], 5000
-    }' "$results"
-awk '$1 == "RESULT" && $2 == "http-get" {
-        printf "\n%-22s %12s %10s %10s %10s\n", "http kit", "req/s", "p99", "non-2xx", "target"
-        printf "%-22s %12.0f %10s %10s %10d\n", "authenticated GET", $6, $7, $8, 10000
+        printf "\n%-22s %12s %10s %10s %10s\n", "", "per second", "p99", "non-2xx", "target"
+        printf "%-22s %12.0f %10s %10s %10d\n", "outbox commit to ack", best["outbox-relay swift"], "-", "-", 5000
+        printf "%-22s %12.0f %10s %10s %10d\n", "http authenticated GET", best["http-get swift"], p99, non2xx, 10000
     }' "$results"
 
 scripts/bench-redis.sh

@@ -1,0 +1,24 @@
+# Sourced by test.sh and bench.sh: what they start is stopped on exit, also on failure.
+# Background processes go in `pids`; other stop commands (e.g. pg_ctl stop) in `cleanups`.
+pids=()
+cleanups=()
+stop_started() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for command in "${cleanups[@]}"; do bash -c "$command" || true; done
+}
+trap stop_started EXIT
+
+# start_broker DIR [extra maestro dev broker options]: the embedded broker; sets `bootstrap`.
+start_broker() {
+    local dir=$1
+    shift
+    "$bin/maestro" dev broker --run-dir "$dir/run" "$@" >"$dir/broker.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        [ -s "$dir/run/kafka.bootstrap" ] && break
+        sleep 0.1
+    done
+    [ -s "$dir/run/kafka.bootstrap" ] || { echo "the embedded broker did not start:"; cat "$dir/broker.log"; exit 1; }
+    bootstrap=$(cat "$dir/run/kafka.bootstrap")
+}
