@@ -6,6 +6,7 @@ import tempfile
 import time
 
 import pytest
+import requests
 
 POSTGRES_PORT = 7632
 REDIS_PORT = 7579
@@ -64,6 +65,26 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
         bootstrap = open(os.path.join(stack_dir, "run", "kafka.bootstrap")).read().strip()
         listing = subprocess.run(["kcat", "-L", "-b", bootstrap], capture_output=True, text=True, timeout=30)
         assert "maestro.registry.events" in listing.stdout
+
+        # The token works: a service built with the kit, verifying against the stack's JWKS, accepts it.
+        http = subprocess.Popen([os.path.join(os.path.dirname(maestro_bin), "HTTPBench")],
+                                env={"PATH": os.environ["PATH"], "MAESTRO_JWKS_FILE": os.path.join(stack_dir, "keys", "jwks.json"),
+                                     "MAESTRO_HTTP_PORT": "7197", "MAESTRO_LOG_LEVEL": "warning"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while not port_open(7197) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            accepted = requests.get("http://127.0.0.1:7197/v1/ping", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert accepted.status_code == 200, accepted.text
+            header, payload, signature = token.split(".")
+            forged = requests.get("http://127.0.0.1:7197/v1/ping",
+                                  headers={"Authorization": f"Bearer {header}.{payload}.{signature[:-4]}AAAA"}, timeout=10)
+            assert forged.status_code == 401
+            assert forged.headers["content-type"].startswith("application/problem+json")
+        finally:
+            http.terminate()
+            http.wait(timeout=30)
 
         minted = subprocess.run([maestro_bin, "dev", "token", "--dir", stack_dir, "--tenant", "acme", "--sub", "ana",
                                  "--roles", "viewer,editor", "--ttl", "15m"], capture_output=True, text=True, timeout=30)
