@@ -128,8 +128,13 @@ public struct RedisPipeline: Sendable {
 
     /// `EVALSHA sha numkeys keys… args…`; does not load the script if the server lacks it.
     public mutating func evalsha(_ sha: String, keys: [String] = [], arguments: [[UInt8]] = []) {
-        buffer.append("EVALSHA")
-        buffer.append(sha)
+        script("EVALSHA", sha, keys: keys, arguments: arguments)
+    }
+
+    /// `EVAL`/`EVALSHA` share one shape: script, key count, keys, arguments.
+    mutating func script(_ command: String, _ script: String, keys: [String], arguments: [[UInt8]]) {
+        buffer.append(command)
+        buffer.append(script)
         buffer.append(Int64(keys.count))
         for key in keys { buffer.append(key) }
         for argument in arguments { buffer.append(argument) }

@@ -23,12 +23,7 @@ public final class RedisScript: Sendable {
 extension RedisPipeline {
     /// `EVAL source numkeys keys… args…`.
     public mutating func eval(_ source: String, keys: [String] = [], arguments: [[UInt8]] = []) {
-        buffer.append("EVAL")
-        buffer.append(source)
-        buffer.append(Int64(keys.count))
-        for key in keys { buffer.append(key) }
-        for argument in arguments { buffer.append(argument) }
-        buffer.endCommand()
+        script("EVAL", source, keys: keys, arguments: arguments)
     }
 }
 

@@ -14,7 +14,8 @@ public struct DevSigningKey: Sendable {
     private let privateKey: ES256PrivateKey
 
     /// Loads the key from `directory`, creating the key and its JWKS on first use.
-    public static func loadOrCreate(in directory: URL) throws -> DevSigningKey {
+    /// - Parameter keyID: the `kid`; by default derived from the public key.
+    public static func loadOrCreate(in directory: URL, keyID: String? = nil) throws -> DevSigningKey {
         let keyURL = directory.appendingPathComponent(privateKeyFile)
         let key: ES256PrivateKey
         if let pem = try? String(contentsOf: keyURL, encoding: .utf8) {
@@ -26,13 +27,13 @@ public struct DevSigningKey: Sendable {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyURL.path)
         }
         guard let parameters = key.parameters else { throw DevSigningKeyError("the signing key has no public parameters") }
-        let signingKey = DevSigningKey(keyID: "dev-" + String(parameters.x.prefix(8)).replacingOccurrences(of: "-", with: "a"), privateKey: key)
+        let signingKey = DevSigningKey(keyID: keyID ?? "dev-" + String(parameters.x.prefix(8)).replacingOccurrences(of: "-", with: "a"), privateKey: key)
         let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":"\#(signingKey.keyID)","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
         try Data(jwks.utf8).write(to: directory.appendingPathComponent(jwksFile), options: .atomic)
         return signingKey
     }
 
-    /// A signed token with the claims of DESIGN §5.
+    /// A signed token with the claims of DESIGN §5. A negative lifetime gives an expired token.
     public func token(subject: String, tenant: String, roles: [String], lifetime: Duration) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: keyID))

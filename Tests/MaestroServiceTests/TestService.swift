@@ -7,31 +7,20 @@ import MaestroRedis
 import MaestroService
 import MaestroTestSupport
 
-/// ES256 signing keys for tests, with their public half written as a JWKS file.
+/// An ES256 signing key for tests, with its public half written as a JWKS file.
 struct TestKeys {
-    let kid: String
-    let signer = JWTKeyCollection()
+    let key: DevSigningKey
     let jwksPath: String
 
     static func make(kid: String = "test-key") async throws -> TestKeys {
-        let key = ES256PrivateKey()
-        guard let parameters = key.parameters else { throw TestSetupError("the generated key has no public parameters") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("maestro-service-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("jwks.json").path
-        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":"\#(kid)","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
-        try Data(jwks.utf8).write(to: URL(fileURLWithPath: path))
-        let keys = TestKeys(kid: kid, jwksPath: path)
-        await keys.signer.add(ecdsa: key, kid: JWKIdentifier(string: kid))
-        return keys
+        let key = try DevSigningKey.loadOrCreate(in: directory, keyID: kid)
+        return TestKeys(key: key, jwksPath: directory.appendingPathComponent(DevSigningKey.jwksFile).path)
     }
 
     func token(subject: String = "alice", tenant: String = "acme", roles: [String] = ["viewer"],
-               expiresIn: TimeInterval = 300) async throws -> String {
-        let now = Date()
-        let claims = MaestroClaims(subject: subject, tenant: tenant, roles: roles, issuedAt: now,
-                                   expiresAt: now.addingTimeInterval(expiresIn), id: UUID().uuidString)
-        return try await signer.sign(claims, kid: JWKIdentifier(string: kid))
+               expiresIn: Int64 = 300) async throws -> String {
+        try await key.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(expiresIn))
     }
 }
 
