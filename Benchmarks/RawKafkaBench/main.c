@@ -90,6 +90,7 @@ static int consume(const char *bootstrap, const char *topic, long count) {
     set(conf, "auto.commit.interval.ms", "1000");
     set(conf, "enable.auto.offset.store", "false");
     set(conf, "enable.partition.eof", "false");
+    set(conf, "queued.min.messages", "1000000");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) { fprintf(stderr, "%s\n", errstr); return 2; }
     rd_kafka_poll_set_consumer(rk);

@@ -15,6 +15,7 @@ final class FetchBuffer: @unchecked Sendable {
     private var records: [KafkaConsumerMessage] = []
     private var waiter: CheckedContinuation<[KafkaConsumerMessage], Never>?
     private var handing = false
+    private var spent: [[KafkaConsumerMessage]] = []
     private var finished = false
 
     init(capacity: Int) {
@@ -24,10 +25,17 @@ final class FetchBuffer: @unchecked Sendable {
     /// Poll thread: waits up to `timeout` for room; false if the buffer is still full.
     func waitForRoom(timeout: TimeInterval) -> Bool {
         condition.lock()
-        defer { condition.unlock() }
-        if records.count < capacity { return true }
-        _ = condition.wait(until: Date(timeIntervalSinceNow: timeout))
-        return records.count < capacity
+        var released = spent
+        spent = []
+        if records.count >= capacity {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout))
+            released.append(contentsOf: spent)
+            spent = []
+        }
+        let room = records.count < capacity
+        condition.unlock()
+        released.removeAll()
+        return room
     }
 
     /// Poll thread: adds fetched records, handing them straight to a waiting handler loop.
@@ -65,9 +73,11 @@ final class FetchBuffer: @unchecked Sendable {
         }
     }
 
-    /// Handler loop: the batch it took is handled and its offsets are stored.
-    func done() {
+    /// Handler loop: the batch it took is handled and its offsets are stored. The batch is
+    /// freed later on the poll thread, whose allocator arena it came from.
+    func done(releasing batch: consuming [KafkaConsumerMessage]) {
         condition.lock()
+        spent.append(batch)
         handing = false
         condition.broadcast()
         condition.unlock()

@@ -20,7 +20,9 @@ import Glibc
 /// - **Off the cooperative pool.** The blocking poll runs on a dedicated thread; records
 ///   cross to the handler loop in batches, one hand-off per batch.
 /// - **Bounded buffering.** At most ``KafkaConsumerConfiguration/maxBatchSize`` × 4 records
-///   wait outside librdkafka; the poll thread stops fetching while they do.
+///   wait outside librdkafka; the poll thread stops fetching while they do. Handled batches
+///   are released on the poll thread, which allocated them: freeing them on the handler's
+///   thread made the two threads contend for one malloc arena.
 /// - **Graceful shutdown** finishes the record in hand, stores and commits offsets, and
 ///   leaves the group.
 public final class KafkaConsumer: Service, Sendable {
@@ -105,7 +107,7 @@ public final class KafkaConsumer: Service, Sendable {
                 failure = error
             }
             store(handled)
-            buffer.done()
+            buffer.done(releasing: batch)
             if failure != nil { break }
         }
         triggerShutdown()

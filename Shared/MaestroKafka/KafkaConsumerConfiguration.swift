@@ -37,6 +37,10 @@ public struct KafkaConsumerConfiguration: Sendable {
             "enable.auto.commit": "true",
             "auto.commit.interval.ms": "1000",
             "enable.partition.eof": "false",
+            // librdkafka 2.0 stops fetching once this many records are queued and resumes only
+            // about a second later, which stalls any consumer faster than that; the queue stays
+            // bounded by queued.max.messages.kbytes (64 MB by default) instead.
+            "queued.min.messages": "1000000",
         ]
         values.merge(properties) { _, override in override }
         // At-least-once: only offsets of handled records are stored, and only stored offsets are committed.

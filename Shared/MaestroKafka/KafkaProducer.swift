@@ -172,10 +172,11 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
 ///
 /// Each record's `msg_opaque` points at its ``Ticket`` (the batch plus the record's index),
 /// so the delivery callback finds its slot without allocating. Each slot of `partitions`
-/// and `offsets` is written once, by its own report, before the report decrements
-/// `remaining` under the lock; the waiter reads them only after `remaining` reached zero,
-/// so the lock orders every write before the read. The batch stays alive until its last
-/// report: the sending task holds it while it awaits ``results()``.
+/// and `offsets` is written once, by its own report, before that report decrements
+/// `remaining` with release ordering; the last report (acquire) takes the waiting
+/// continuation under the lock, so every slot write happens before the sender reads them.
+/// A successful report takes no lock. The batch stays alive until its last report: the
+/// sending task holds it while it awaits ``results()``.
 private final class DeliveryBatch: Sendable {
     struct Ticket {
         let batch: Unmanaged<DeliveryBatch>
@@ -183,7 +184,7 @@ private final class DeliveryBatch: Sendable {
     }
 
     private struct State {
-        var remaining: Int
+        var finished = false
         var errors: [Int: KafkaError] = [:]
         var continuation: CheckedContinuation<Void, Never>?
     }
@@ -192,7 +193,8 @@ private final class DeliveryBatch: Sendable {
     nonisolated(unsafe) private let tickets: UnsafeMutablePointer<Ticket>
     nonisolated(unsafe) private let partitions: UnsafeMutablePointer<Int32>
     nonisolated(unsafe) private let offsets: UnsafeMutablePointer<Int64>
-    private let state: Mutex<State>
+    private let remaining: Atomic<Int>
+    private let state = Mutex(State())
 
     init(messages: [KafkaProducerMessage]) {
         self.messages = messages
@@ -202,7 +204,8 @@ private final class DeliveryBatch: Sendable {
         offsets = .allocate(capacity: capacity)
         partitions.initialize(repeating: -1, count: capacity)
         offsets.initialize(repeating: -1, count: capacity)
-        state = Mutex(State(remaining: messages.count))
+        remaining = Atomic(messages.count)
+        if messages.isEmpty { state.withLock { $0.finished = true } }
         let unmanaged = Unmanaged.passUnretained(self)
         for index in messages.indices {
             (tickets + index).initialize(to: Ticket(batch: unmanaged, index: index))
@@ -224,10 +227,10 @@ private final class DeliveryBatch: Sendable {
     func complete(index: Int, partition: Int32, offset: Int64, error: KafkaError?) {
         partitions[index] = partition
         offsets[index] = offset
+        if let error { state.withLock { $0.errors[index] = error } }
+        guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let error { state.errors[index] = error }
-            state.remaining -= 1
-            guard state.remaining == 0 else { return nil }
+            state.finished = true
             defer { state.continuation = nil }
             return state.continuation
         }
@@ -237,7 +240,7 @@ private final class DeliveryBatch: Sendable {
     func results() async -> KafkaDeliveryResults {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
-                if state.remaining == 0 { return true }
+                if state.finished { return true }
                 state.continuation = continuation
                 return false
             }
