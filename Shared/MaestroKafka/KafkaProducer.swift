@@ -9,37 +9,47 @@ import Synchronization
 /// delivery report) or when it has failed for good with a ``KafkaError``; records with the
 /// same key keep their send order; retries never duplicate a record.
 ///
-/// Throughput: records cross into librdkafka without any per-record Task or actor hop; one
-/// dedicated thread drains delivery reports in batches and completes whole batches of sends
-/// with a single continuation resume. As a `Service` it flushes outstanding records on
-/// graceful shutdown.
+/// Throughput: a send crosses to the producer's own thread once per batch, with no
+/// per-record Task or actor hop. That thread both hands records to librdkafka and serves
+/// delivery reports, so each record's copy is allocated and freed on one thread (no
+/// contention for a malloc arena, and no two threads producing into the same partition
+/// queues); it completes whole batches of sends with a single continuation resume. When
+/// librdkafka's queue is full it serves delivery reports until there is room
+/// (backpressure). As a `Service` it flushes outstanding records on graceful shutdown.
 public final class KafkaProducer: Service, Sendable {
     private let client: RDKafkaClient
     private let worker: BlockingWorker
     private let logger: Logger
     private let flushTimeout: Duration
     private let polling = PollingFlag()
+    private let submissions: SubmissionQueue
     private let isClosed = Atomic<Bool>(false)
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         self.logger = logger
         self.flushTimeout = configuration.flushTimeout
-        self.client = try RDKafkaClient(kind: .producer, config: configuration.rdKafkaConfig, logger: logger, configure: { conf in
+        let client = try RDKafkaClient(kind: .producer, config: configuration.rdKafkaConfig, logger: logger, configure: { conf in
             rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
         })
-        self.worker = BlockingWorker(name: "kafka-producer-poll")
-        // The loop holds the client and the flag, not the producer, so an unclosed producer still deinitializes.
-        let client = self.client
+        self.client = client
+        self.submissions = SubmissionQueue(client: client)
+        self.worker = BlockingWorker(name: "kafka-producer")
+        // The loop holds the client, the queue and the flag, not the producer, so an unclosed producer still deinitializes.
         let polling = self.polling
+        let submissions = self.submissions
         worker.enqueue {
-            while polling.isOn {
-                rd_kafka_poll(client.handle, 50)
+            while true {
+                let (pending, open) = submissions.takeAll(closing: !polling.isOn)
+                for batch in pending { Self.enqueue(batch, client: client) }
+                guard open else { return }
+                rd_kafka_poll(client.handle, pending.isEmpty ? 50 : 0)
             }
         }
     }
 
     deinit {
         polling.stop()
+        submissions.wake()
         worker.stop()
     }
 
@@ -50,33 +60,31 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Sends records in order and returns one result per record, in the same order, once
     /// every record is acknowledged or has failed. Records that share a key are stored in
-    /// array order.
+    /// array order. Not cancellable: records handed over are delivered or fail on their own.
     public func send(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveryResults {
         let batch = DeliveryBatch(messages: messages)
-        var index = 0
-        while index < messages.count {
-            if isClosed.load(ordering: .relaxed) {
-                batch.complete(index: index, partition: 0, offset: 0, error: .closed())
-                index += 1
-                continue
-            }
-            guard let error = enqueue(messages[index], opaque: batch.ticket(index)) else {
-                index += 1
-                continue
-            }
-            if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue && !Task.isCancelled {
-                // The local queue is full: wait for delivery reports to make room (backpressure).
-                try? await Task.sleep(for: .milliseconds(1))
-                continue
-            }
-            batch.complete(index: index, partition: 0, offset: 0, error: error)
-            index += 1
+        if !messages.isEmpty && !submissions.submit(batch) {
+            for index in messages.indices { batch.complete(index: index, partition: 0, offset: 0, error: .closed()) }
         }
         return await batch.results()
     }
 
+    /// Producer thread: hands every record of a batch to librdkafka, serving delivery reports while its queue is full.
+    private static func enqueue(_ batch: DeliveryBatch, client: RDKafkaClient) {
+        for index in batch.messages.indices {
+            while let error = enqueue(batch.messages[index], opaque: batch.ticket(index), client: client) {
+                if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
+                    rd_kafka_poll(client.handle, 10)
+                    continue
+                }
+                batch.complete(index: index, partition: 0, offset: 0, error: error)
+                break
+            }
+        }
+    }
+
     /// Hands one record to librdkafka (copying key, value and headers); returns the error if it was not accepted.
-    private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+    private static func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer, client: RDKafkaClient) -> KafkaError? {
         var headers: OpaquePointer?
         if !message.headers.isEmpty {
             let list = rd_kafka_headers_new(message.headers.count)!
@@ -132,6 +140,7 @@ public final class KafkaProducer: Service, Sendable {
     public func close() async {
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
         polling.stop()
+        submissions.wake()
         let client = self.client
         let timeout = Int32(clamping: flushTimeout.milliseconds)
         let remaining = await worker.submit { () -> Int32 in
@@ -153,6 +162,50 @@ public final class KafkaProducer: Service, Sendable {
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
+    }
+}
+
+/// Batches waiting for the producer thread. Once closed (by that thread, on its way out,
+/// after taking what was waiting), it refuses new batches, so none is left behind.
+///
+/// `@unchecked Sendable`: `state` is a Mutex; the queue handle is thread-safe.
+private final class SubmissionQueue: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private let mainQueue: OpaquePointer
+    private let state = Mutex<(pending: [DeliveryBatch], closed: Bool)>(([], false))
+
+    init(client: RDKafkaClient) {
+        self.client = client
+        self.mainQueue = rd_kafka_queue_get_main(client.handle)
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(mainQueue)
+    }
+
+    /// False once the producer thread has stopped taking batches.
+    func submit(_ batch: DeliveryBatch) -> Bool {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.pending.append(batch)
+            return true
+        }
+        if accepted { wake() }
+        return accepted
+    }
+
+    /// Every waiting batch, and whether the queue is still open (it closes now if `closing`).
+    func takeAll(closing: Bool) -> (pending: [DeliveryBatch], open: Bool) {
+        state.withLock { state in
+            defer { state.pending = [] }
+            if closing { state.closed = true }
+            return (state.pending, !state.closed)
+        }
+    }
+
+    /// Ends the producer thread's current `rd_kafka_poll` wait early.
+    func wake() {
+        rd_kafka_queue_yield(mainQueue)
     }
 }
 
@@ -189,7 +242,7 @@ private final class DeliveryBatch: Sendable {
         var continuation: CheckedContinuation<Void, Never>?
     }
 
-    private let messages: [KafkaProducerMessage]
+    let messages: [KafkaProducerMessage]
     nonisolated(unsafe) private let tickets: UnsafeMutablePointer<Ticket>
     nonisolated(unsafe) private let partitions: UnsafeMutablePointer<Int32>
     nonisolated(unsafe) private let offsets: UnsafeMutablePointer<Int64>

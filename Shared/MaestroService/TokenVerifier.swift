@@ -15,6 +15,9 @@ import FoundationNetworking
 ///   algorithm fail before any key is consulted.
 /// - Every failure is the same 401 to the client; the reason is logged at debug level,
 ///   never the token.
+/// - A verified token is remembered (by its exact text) until it expires, so a client that
+///   reuses its token pays for one signature check, not one per request. A reload that
+///   drops a key forgets the tokens that key signed. At most `cacheCapacity` are remembered.
 public actor TokenVerifier {
     public let source: ServiceConfiguration.KeySource
     public let refreshInterval: Duration
@@ -25,10 +28,19 @@ public actor TokenVerifier {
     private var loadedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
     private var reload: Task<Void, Never>?
+    private let cacheCapacity: Int
+    private var verified: [String: VerifiedToken] = [:]
+
+    private struct VerifiedToken {
+        let principal: Principal
+        let kid: String
+        let expires: Date
+    }
 
     public init(source: ServiceConfiguration.KeySource, refreshInterval: Duration = .seconds(300),
-                minimumRefreshInterval: Duration = .seconds(30), logger: Logger) {
+                minimumRefreshInterval: Duration = .seconds(30), cacheCapacity: Int = 10_000, logger: Logger) {
         self.source = source
+        self.cacheCapacity = cacheCapacity
         self.refreshInterval = refreshInterval
         self.minimumRefreshInterval = minimumRefreshInterval
         self.logger = logger
@@ -36,6 +48,10 @@ public actor TokenVerifier {
 
     /// The caller the token identifies; 401 for any token that does not verify.
     public func verify(_ token: String) async throws(HTTPProblem) -> Principal {
+        if let hit = verified[token] {
+            if hit.expires > Date() { return hit.principal }
+            verified[token] = nil
+        }
         guard let kid = Self.es256KeyID(of: token) else {
             logger.debug("token rejected", metadata: ["reason": "malformed header or algorithm other than ES256"])
             throw .unauthorized("The bearer token is invalid.")
@@ -52,8 +68,21 @@ public actor TokenVerifier {
             logger.debug("token rejected", metadata: ["reason": "\((error as? JWTError)?.errorType.description ?? "verification failed")"])
             throw .unauthorized("The bearer token is invalid or expired.")
         }
-        return Principal(subject: claims.sub.value, tenant: claims.tenant,
-                         roles: Set(claims.roles.map(Role.init(rawValue:))), tokenID: claims.jti.value)
+        let principal = Principal(subject: claims.sub.value, tenant: claims.tenant,
+                                  roles: Set(claims.roles.map(Role.init(rawValue:))), tokenID: claims.jti.value)
+        remember(token, VerifiedToken(principal: principal, kid: kid, expires: claims.exp.value))
+        return principal
+    }
+
+    private func remember(_ token: String, _ entry: VerifiedToken) {
+        guard cacheCapacity > 0 else { return }
+        if verified.count >= cacheCapacity {
+            let now = Date()
+            verified = verified.filter { $0.value.expires > now }
+            // Still full of live tokens: start over rather than track recency on every hit.
+            if verified.count >= cacheCapacity { verified.removeAll(keepingCapacity: true) }
+        }
+        verified[token] = entry
     }
 
     /// Loads the key set now; services call this at start-up to fail early on a bad set.
@@ -65,6 +94,7 @@ public actor TokenVerifier {
         _ = try await collection.add(jwksJSON: String(decoding: data, as: UTF8.self))
         keys = collection
         kids = Set(set.keys.compactMap(\.kid))
+        verified = verified.filter { kids.contains($0.value.kid) }
         loadedAt = .now
         logger.info("loaded token keys", metadata: ["keys": .stringConvertible(kids.count)])
     }
