@@ -19,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "maestro", targets: ["maestro"]),
+        .executable(name: "maestro-registry", targets: ["Registry"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
         .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
@@ -95,6 +96,21 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Tools/maestro",
+            swiftSettings: swiftSettings
+        ),
+
+        // Services: one executable each, built from the kit.
+        .executableTarget(
+            name: "Registry",
+            dependencies: [
+                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/registry",
+            sources: ["Sources"],
+            resources: [.copy("Migrations"), .copy("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
 

@@ -118,3 +118,16 @@ public struct PostgresMigrator: Sendable {
         try await connection.query("DO $maestro_block$ BEGIN EXECUTE \(unescaped: tag)\(unescaped: sql)\(unescaped: tag); END $maestro_block$", logger: logger)
     }
 }
+
+extension PostgresMigrator {
+    /// Start-up migration: connects with `settings` (the schema owner), applies `migrations`
+    /// and disconnects, before the service's own clients and workers start.
+    public static func migrate(settings: PostgresSettings, runtimeLoginRole: String?, migrations: [Migration], logger: Logger) async throws {
+        let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await PostgresMigrator(client: client, settings: settings, runtimeLoginRole: runtimeLoginRole, migrations: migrations, logger: logger).migrate()
+        }
+    }
+}

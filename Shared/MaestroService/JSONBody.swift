@@ -1,5 +1,12 @@
 import Foundation
 import Hummingbird
+import MaestroEvents
+
+/// A request body type that names every member it accepts: a body with any other member is
+/// refused with 422 naming the unknown ones, so a misspelt field is never silently ignored.
+public protocol StrictJSONBody: Decodable {
+    static var members: Set<String> { get }
+}
 
 extension Request {
     /// 415 unless `Content-Type` is `application/json` or a `+json` type (parameters allowed).
@@ -23,11 +30,32 @@ extension Request {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw HTTPProblem.contentTooLarge(limit: context.maxUploadSize)
         }
+        let data = Data(buffer.readableBytesView)
+        let value: Value
         do {
-            return try JSONDecoder().decode(Value.self, from: Data(buffer.readableBytesView))
+            value = try EventCoding.makeDecoder().decode(Value.self, from: data)
         } catch let error as DecodingError {
             throw ProblemMiddleware.problem(for: error)
         }
+        if let strict = Value.self as? any StrictJSONBody.Type,
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let unknown = Set(object.keys).subtracting(strict.members).sorted()
+            if !unknown.isEmpty {
+                throw HTTPProblem.invalid(unknown.map { .init(field: $0, message: "is not a known member") },
+                                          detail: "The request body has members this endpoint does not accept.")
+            }
+        }
+        return value
+    }
+}
+
+extension Response {
+    /// A JSON response (RFC 3339 times, sorted keys), with an `ETag` when given.
+    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, etag: ETag? = nil) throws -> Response {
+        var response = Response(status: status, headers: [.contentType: "application/json"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try EventCoding.makeEncoder().encode(value))))
+        if let etag { response.setETag(etag) }
+        return response
     }
 }
 

@@ -1,0 +1,141 @@
+import Foundation
+import MaestroEvents
+import MaestroPostgres
+import PostgresNIO
+
+extension RegistryStore {
+    /// Points an alias at a version. A protected alias does not move: a pending promotion is
+    /// recorded and `promotion.requested` goes to governance with the version's facts.
+    public func setAlias(_ caller: Caller, modelName: String, alias: String, version number: Int, reason: String?) async throws -> AliasRequestOutcome {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            let model = try await model(named: modelName, caller, on: connection)
+            let target = try await version(modelName, number, caller, on: connection)
+            let now = Date()
+            let current = model.aliases[alias]
+            if model.protectedAliases.contains(alias) {
+                guard target.status == .ready else {
+                    throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
+                }
+                let promotion = Promotion(id: UUID(), modelName: modelName, version: number, alias: alias, state: .pending, reason: reason,
+                                          requestedBy: caller.subject, requestedAt: now)
+                try await count("""
+                    INSERT INTO registry.promotions (tenant_id, id, model_id, version, alias, state, reason, requested_by, requested_at)
+                    VALUES (\(caller.tenant), \(promotion.id), \(id), \(number), \(alias), 'PENDING', \(reason), \(caller.subject), \(now))
+                    """, on: connection)
+                var cardText: String?
+                for try await text in try await connection.query("""
+                    SELECT card::text FROM registry.versions WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                    """, logger: logger).decode(String?.self) { cardText = text }
+                let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: [], evaluation: [], owners: [])
+                try await emit(RegistryEvent.PromotionRequested(
+                    promotionID: promotion.id.uuidString.lowercased(), modelName: modelName, version: number, alias: alias, currentVersion: current,
+                    reason: reason, metrics: target.metrics, cardCompleteness: card.completeness, missingCardSections: card.missingSections,
+                    signaturePresent: target.signature != nil, requestedBy: caller.subject, requestedAt: now),
+                    model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: connection)
+                return .pending(promotion)
+            }
+            let move = try await moveAlias(id, modelName: modelName, alias: alias, from: current, to: number, reason: reason, promotion: nil,
+                                           movedBy: caller.subject, caller, at: now, on: connection)
+            return .moved(move)
+        }
+    }
+
+    /// Removes an alias; its history keeps the deletion.
+    public func deleteAlias(_ caller: Caller, modelName: String, alias: String, reason: String?) async throws {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            var previous: Int?
+            for try await version in try await connection.query("""
+                DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) RETURNING version
+                """, logger: logger).decode(Int.self) { previous = version }
+            guard let previous else { throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'") }
+            let now = Date()
+            try await recordAliasHistory(id, alias: alias, previous: previous, version: nil, reason: reason, promotion: nil, caller, at: now, on: connection)
+            try await touchModel(id, caller, on: connection)
+            try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: previous, reason: reason,
+                                                      deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: connection)
+        }
+    }
+
+    /// The version an alias points to now, or pointed to at `time` (from its history).
+    public func resolveAlias(_ caller: Caller, modelName: String, alias: String, at time: Date? = nil) async throws -> ModelVersion {
+        try await transaction(caller) { connection in
+            let model = try await model(named: modelName, caller, on: connection)
+            var number: Int?
+            if let time {
+                for try await version in try await connection.query("""
+                    SELECT version FROM registry.alias_history
+                    WHERE model_id = \(model.id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND moved_at <= \(time)
+                    ORDER BY moved_at DESC, id DESC LIMIT 1
+                    """, logger: logger).decode(Int?.self) { number = version }
+            } else {
+                number = model.aliases[alias]
+            }
+            guard let number else {
+                throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'\(time.map { " at \(RFC3339.format($0))" } ?? "")")
+            }
+            return try await version(modelName, number, caller, on: connection)
+        }
+    }
+
+    /// Every move of the model's aliases (or of one alias), oldest first.
+    public func aliasHistory(_ caller: Caller, modelName: String, alias: String?) async throws -> [AliasMove] {
+        try await transaction(caller) { connection in
+            let model = try await model(named: modelName, caller, on: connection)
+            var query = QueryBuilder("""
+                SELECT alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history
+                WHERE model_id = 
+                """)
+            query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
+            if let alias { query.append(" AND alias = \(query.bind(alias))") }
+            query.append(" ORDER BY moved_at, id")
+            var moves: [AliasMove] = []
+            for try await (alias, previous, version, reason, promotion, movedBy, movedAt) in try await connection.query(query.query, logger: logger)
+                .decode((String, Int?, Int?, String?, UUID?, String, Date).self) {
+                moves.append(AliasMove(alias: alias, previousVersion: previous, version: version, reason: reason, promotionID: promotion,
+                                       movedBy: movedBy, movedAt: movedAt))
+            }
+            return moves
+        }
+    }
+
+    public func promotions(_ caller: Caller, modelName: String) async throws -> [Promotion] {
+        try await transaction(caller) { connection in
+            let model = try await model(named: modelName, caller, on: connection)
+            var result: [Promotion] = []
+            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await connection.query("""
+                SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions
+                WHERE model_id = \(model.id) AND tenant_id = \(caller.tenant) ORDER BY requested_at, id
+                """, logger: logger).decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?).self) {
+                result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, state: Promotion.State(rawValue: state) ?? .pending,
+                                        reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, approvalID: approvalID,
+                                        decision: decision, decidedAt: decidedAt))
+            }
+            return result
+        }
+    }
+
+    func moveAlias(_ id: UUID, modelName: String, alias: String, from previous: Int?, to number: Int, reason: String?, promotion: UUID?,
+                   movedBy: String, _ caller: Caller, at now: Date, on connection: PostgresConnection) async throws -> AliasMove {
+        try await count("""
+            INSERT INTO registry.aliases VALUES (\(caller.tenant), \(id), \(alias), \(number), \(now))
+            ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+            """, on: connection)
+        try await recordAliasHistory(id, alias: alias, previous: previous, version: number, reason: reason, promotion: promotion,
+                                     Caller(tenant: caller.tenant, subject: movedBy), at: now, on: connection)
+        try await touchModel(id, caller, on: connection)
+        try await emit(RegistryEvent.AliasMoved(modelName: modelName, alias: alias, previousVersion: previous, version: number, reason: reason,
+                                                promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, movedAt: now),
+                       model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: connection)
+        return AliasMove(alias: alias, previousVersion: previous, version: number, reason: reason, promotionID: promotion, movedBy: movedBy, movedAt: now)
+    }
+
+    func recordAliasHistory(_ id: UUID, alias: String, previous: Int?, version: Int?, reason: String?, promotion: UUID?,
+                            _ caller: Caller, at now: Date, on connection: PostgresConnection) async throws {
+        try await count("""
+            INSERT INTO registry.alias_history (tenant_id, model_id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at)
+            VALUES (\(caller.tenant), \(id), \(alias), \(previous), \(version), \(reason), \(promotion), \(caller.subject), \(now))
+            """, on: connection)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import MaestroEvents
+import MaestroPostgres
+import PostgresNIO
+
+/// Governance's answer to a promotion.
+public enum PromotionDecision: Sendable {
+    case granted(approvalID: String)
+    case rejected(cause: RegistryEvent.PromotionRejectionCause, approvalID: String?, reason: String?)
+}
+
+/// What applying a decision did.
+public enum PromotionDecisionOutcome: Sendable, Equatable {
+    case moved(AliasMove)
+    case closed
+    /// The promotion was already decided: a redelivered or late decision changes nothing.
+    case alreadyDecided(Promotion.State)
+}
+
+extension RegistryStore {
+    /// Applies governance's decision to a pending promotion, on the connection of the consumer's
+    /// inbox transaction (so a redelivered decision is a no-op). A granted promotion moves the
+    /// alias (history names the requester and the promotion); a rejected, expired or cancelled
+    /// one closes with the alias unchanged.
+    /// - Throws: ``RegistryError/notFound(_:)`` for a promotion this registry never opened.
+    public func apply(_ decision: PromotionDecision, promotionID: UUID, tenant: String, causation: CloudEvent,
+                      on connection: PostgresConnection) async throws -> PromotionDecisionOutcome {
+        let system = Caller(tenant: tenant, subject: causation.authId ?? "governance")
+        var found: (UUID, Int, String, String, String, String)?
+        for try await row in try await connection.query("""
+            SELECT p.model_id, p.version, p.alias, p.state, p.requested_by, m.name FROM registry.promotions p JOIN registry.models m ON m.id = p.model_id
+            WHERE p.id = \(promotionID) AND p.tenant_id = \(tenant) FOR UPDATE OF p
+            """, logger: logger).decode((UUID, Int, String, String, String, String).self) { found = row }
+        guard let (modelID, number, alias, state, requestedBy, modelName) = found else {
+            throw RegistryError.notFound("Promotion \(promotionID.uuidString.lowercased())")
+        }
+        guard state == Promotion.State.pending.rawValue else { return .alreadyDecided(Promotion.State(rawValue: state) ?? .completed) }
+        let now = Date()
+        let promotion = promotionID.uuidString.lowercased()
+        switch decision {
+        case .granted(let approvalID):
+            let modelLive = try await count("SELECT 1 FROM registry.models WHERE id = \(modelID) AND deleted_at IS NULL", on: connection) == 1
+            let versionLive = try await count("""
+                SELECT 1 FROM registry.versions WHERE model_id = \(modelID) AND version = \(number) AND deleted_at IS NULL
+                """, on: connection) == 1
+            guard modelLive && versionLive else {
+                try await close(promotionID, state: .rejected, approvalID: approvalID, decision: "version deleted before the grant", at: now, on: connection)
+                try await emit(RegistryEvent.PromotionRejected(promotionID: promotion, modelName: modelName, version: number, alias: alias, cause: .cancelled,
+                                                               approvalID: approvalID, reason: "the version was deleted before the grant", rejectedAt: now),
+                               model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+                return .closed
+            }
+            var previous: Int?
+            for try await version in try await connection.query("""
+                SELECT version FROM registry.aliases WHERE model_id = \(modelID) AND alias = \(alias) FOR UPDATE
+                """, logger: logger).decode(Int.self) { previous = version }
+            try await close(promotionID, state: .completed, approvalID: approvalID, decision: "granted", at: now, on: connection)
+            let move = try await moveAlias(modelID, modelName: modelName, alias: alias, from: previous, to: number, reason: "promotion \(promotion) approved",
+                                           promotion: promotionID, movedBy: requestedBy, system, at: now, on: connection)
+            try await emit(RegistryEvent.PromotionCompleted(promotionID: promotion, modelName: modelName, version: number, alias: alias,
+                                                            previousVersion: previous, approvalID: approvalID, completedAt: now),
+                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+            return .moved(move)
+        case .rejected(let cause, let approvalID, let reason):
+            try await close(promotionID, state: .rejected, approvalID: approvalID, decision: cause.rawValue, at: now, on: connection)
+            try await emit(RegistryEvent.PromotionRejected(promotionID: promotion, modelName: modelName, version: number, alias: alias, cause: cause,
+                                                           approvalID: approvalID, reason: reason, rejectedAt: now),
+                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+            return .closed
+        }
+    }
+
+    private func close(_ id: UUID, state: Promotion.State, approvalID: String?, decision: String, at now: Date, on connection: PostgresConnection) async throws {
+        try await count("""
+            UPDATE registry.promotions SET state = \(state.rawValue), approval_id = \(approvalID), decision = \(decision), decided_at = \(now) WHERE id = \(id)
+            """, on: connection)
+    }
+}

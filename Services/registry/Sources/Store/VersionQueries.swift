@@ -1,0 +1,354 @@
+import Foundation
+import MaestroEvents
+import MaestroPostgres
+import PostgresNIO
+
+/// How a version search filters: every condition must hold.
+public struct VersionFilter: Sendable {
+    public enum Comparison: String, Sendable {
+        case equal = "=", notEqual = "<>", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    }
+
+    public var modelName: [ModelFilter.Match] = []
+    public var runID: [String] = []
+    public var source: [ModelFilter.Match] = []
+    public var versions: [(Comparison, Int)] = []
+    public var stages: [ModelVersionStage] = []
+    public var statuses: [ModelVersionStatus] = []
+    /// As in ``ModelFilter/tags``: `.notEquals` also matches versions without the tag.
+    public var tags: [(key: String, match: ModelFilter.Match)] = []
+    public var metrics: [(name: String, comparison: Comparison, value: Double)] = []
+
+    public init() {}
+}
+
+/// The order of a version search; model name then version break ties.
+public enum VersionOrder: Sendable, Equatable {
+    case modelAndVersion(ascending: Bool)
+    case createdAt(ascending: Bool)
+}
+
+/// Where the previous page of versions ended.
+public struct VersionCursor: Codable, Sendable, Equatable {
+    public var modelName: String
+    public var version: Int
+    public var createdAt: Date?
+}
+
+extension RegistryStore {
+    public func createVersion(_ caller: Caller, modelName: String, _ new: NewModelVersion) async throws -> ModelVersion {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            if let parent = new.parentVersion {
+                let exists = try await count("""
+                    SELECT 1 FROM registry.versions WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(parent)
+                    """, on: connection)
+                guard exists == 1 else { throw RegistryError.invalid(field: "parent_version", message: "is not a version of model '\(modelName)'") }
+            }
+            var number = 0
+            for try await next in try await connection.query("""
+                UPDATE registry.models SET next_version = next_version + 1, updated_by = \(caller.subject), updated_at = now(), revision = revision + 1
+                WHERE id = \(id) AND tenant_id = \(caller.tenant) RETURNING next_version - 1
+                """, logger: logger).decode(Int.self) { number = next }
+            let now = Date()
+            let signature = try new.signature.map(JSONText.encode)
+            let params = try JSONText.encode(new.params)
+            let datasets = try JSONText.encode(new.datasetVersions)
+            try await count("""
+                INSERT INTO registry.versions (tenant_id, model_id, version, source, run_id, run_link, description, status, signature, params,
+                    dataset_versions, feature_views, openlineage_run_id, parent_version, created_by, created_at, updated_by, updated_at)
+                VALUES (\(caller.tenant), \(id), \(number), \(new.source), \(new.runID), \(new.runLink), \(new.description), \(new.status.rawValue),
+                    \(signature)::jsonb, \(params)::jsonb, \(datasets)::jsonb, \(new.featureViews), \(new.openLineageRunID), \(new.parentVersion),
+                    \(caller.subject), \(now), \(caller.subject), \(now))
+                """, on: connection)
+            for (name, value) in new.metrics {
+                try await count("INSERT INTO registry.version_metrics VALUES (\(caller.tenant), \(id), \(number), \(name), \(value))", on: connection)
+            }
+            for (key, value) in new.tags {
+                try await count("INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))", on: connection)
+            }
+            try await emit(RegistryEvent.ModelVersionCreated(
+                modelName: modelName, version: number, source: new.source, runID: new.runID, description: new.description, status: new.status,
+                signature: new.signature, metrics: new.metrics, params: new.params, tags: new.tags, datasetVersions: new.datasetVersions,
+                featureViews: new.featureViews, openLineageRunID: new.openLineageRunID, parentVersion: new.parentVersion,
+                createdBy: caller.subject, createdAt: now), model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+            return try await version(modelName, number, caller, on: connection)
+        }
+    }
+
+    public func version(_ modelName: String, _ number: Int, _ caller: Caller) async throws -> ModelVersion {
+        try await transaction(caller) { try await version(modelName, number, caller, on: $0) }
+    }
+
+    func version(_ modelName: String, _ number: Int, _ caller: Caller, on connection: PostgresConnection) async throws -> ModelVersion {
+        var query = QueryBuilder(Self.versionColumns)
+        query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.name = \(query.bind(modelName)) AND v.version = \(query.bind(number))")
+        query.append(" AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
+        guard let version = try await versions(query, on: connection).first else {
+            throw RegistryError.notFound("Model version \(number) of '\(modelName)'")
+        }
+        return version
+    }
+
+    public func searchVersions(_ caller: Caller, filter: VersionFilter, order: VersionOrder, limit: Int, after cursor: VersionCursor?) async throws
+        -> (versions: [ModelVersion], next: VersionCursor?) {
+        try await transaction(caller) { connection in
+            var query = QueryBuilder(Self.versionColumns)
+            query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
+            for match in filter.modelName { query.appendMatch("m.name", match) }
+            for match in filter.source { query.appendMatch("v.source", match) }
+            if !filter.runID.isEmpty { query.append(" AND v.run_id = ANY(\(query.bind(filter.runID)))") }
+            for (comparison, number) in filter.versions { query.append(" AND v.version \(comparison.rawValue) \(query.bind(number))") }
+            if !filter.stages.isEmpty { query.append(" AND v.stage = ANY(\(query.bind(filter.stages.map(\.rawValue))))") }
+            if !filter.statuses.isEmpty { query.append(" AND v.status = ANY(\(query.bind(filter.statuses.map(\.rawValue))))") }
+            for tag in filter.tags {
+                let negated: Bool
+                if case .notEquals = tag.match { negated = true } else { negated = false }
+                query.append(" AND \(negated ? "NOT EXISTS" : "EXISTS") (SELECT 1 FROM registry.version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.tenant_id = v.tenant_id AND t.key = \(query.bind(tag.key))")
+                if case .notEquals(let value) = tag.match { query.appendMatch("t.value", .equals(value)) } else { query.appendMatch("t.value", tag.match) }
+                query.append(")")
+            }
+            for metric in filter.metrics {
+                query.append(" AND EXISTS (SELECT 1 FROM registry.version_metrics x WHERE x.model_id = v.model_id AND x.version = v.version AND x.tenant_id = v.tenant_id")
+                query.append(" AND x.name = \(query.bind(metric.name)) AND x.value \(metric.comparison.rawValue) \(query.bind(metric.value)))")
+            }
+            switch order {
+            case .modelAndVersion(let ascending):
+                if let cursor {
+                    query.append(" AND (m.name, v.version) \(ascending ? ">" : "<") (\(query.bind(cursor.modelName)), \(query.bind(cursor.version)))")
+                }
+                query.append(" ORDER BY m.name \(ascending ? "ASC" : "DESC"), v.version \(ascending ? "ASC" : "DESC")")
+            case .createdAt(let ascending):
+                if let cursor, let createdAt = cursor.createdAt {
+                    query.append(" AND (v.created_at, m.name, v.version) \(ascending ? ">" : "<") (\(query.bind(createdAt)), \(query.bind(cursor.modelName)), \(query.bind(cursor.version)))")
+                }
+                query.append(" ORDER BY v.created_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC"), v.version \(ascending ? "ASC" : "DESC")")
+            }
+            query.append(" LIMIT \(query.bind(limit + 1))")
+            var page = try await versions(query, on: connection)
+            var next: VersionCursor?
+            if page.count > limit {
+                page.removeLast()
+                next = page.last.map { VersionCursor(modelName: $0.modelName, version: $0.version, createdAt: $0.createdAt) }
+            }
+            return (page, next)
+        }
+    }
+
+    /// The newest version in each stage (or in the given stages), as MLflow's latest versions.
+    public func latestVersions(_ caller: Caller, modelName: String, stages: [ModelVersionStage]) async throws -> [ModelVersion] {
+        try await transaction(caller) { connection in
+            _ = try await model(named: modelName, caller, on: connection)
+            return try await latestVersions(caller, modelNames: [modelName], stages: stages, on: connection)
+        }
+    }
+
+    /// The newest version per stage of each of the models, in one query (a search page's `latest_versions`).
+    public func latestVersions(_ caller: Caller, modelNames: [String]) async throws -> [String: [ModelVersion]] {
+        guard !modelNames.isEmpty else { return [:] }
+        return try await transaction(caller) { connection in
+            Dictionary(grouping: try await latestVersions(caller, modelNames: modelNames, stages: [], on: connection), by: \.modelName)
+        }
+    }
+
+    func latestVersions(_ caller: Caller, modelNames: [String], stages: [ModelVersionStage], on connection: PostgresConnection) async throws -> [ModelVersion] {
+        var query = QueryBuilder(Self.versionColumns)
+        query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.name = ANY(\(query.bind(modelNames))) AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
+        if !stages.isEmpty { query.append(" AND v.stage = ANY(\(query.bind(stages.map(\.rawValue))))") }
+        query.append(" AND v.version = (SELECT max(w.version) FROM registry.versions w WHERE w.model_id = v.model_id AND w.stage = v.stage AND w.deleted_at IS NULL)")
+        query.append(" ORDER BY m.name, v.version")
+        return try await versions(query, on: connection)
+    }
+
+    public func updateVersion(_ caller: Caller, modelName: String, version number: Int, _ change: ModelVersionChange,
+                              expectedRevision: Int64? = nil) async throws -> ModelVersion {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            let current = try await version(modelName, number, caller, on: connection)
+            if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
+            let now = Date()
+            let status = change.status ?? current.status
+            try await count("""
+                UPDATE registry.versions SET description = \(change.description ?? current.description), status = \(status.rawValue),
+                    status_message = \(change.statusMessage ?? current.statusMessage), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+                WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                """, on: connection)
+            if let metrics = change.metrics {
+                for (name, value) in metrics {
+                    try await count("""
+                        INSERT INTO registry.version_metrics VALUES (\(caller.tenant), \(id), \(number), \(name), \(value))
+                        ON CONFLICT (model_id, version, name) DO UPDATE SET value = EXCLUDED.value
+                        """, on: connection)
+                }
+            }
+            let updated = try await version(modelName, number, caller, on: connection)
+            let subject = "models/\(modelName)/versions/\(number)"
+            if status != current.status {
+                try await emit(RegistryEvent.ModelVersionStatusChanged(modelName: modelName, version: number, previousStatus: current.status, status: status,
+                                                                       statusMessage: updated.statusMessage, changedBy: caller.subject, changedAt: now),
+                               model: modelName, subject: subject, caller: caller, on: connection)
+            }
+            if change.description != nil || change.metrics != nil {
+                try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: number, description: updated.description, stage: updated.stage,
+                                                                 metrics: updated.metrics, updatedBy: caller.subject, updatedAt: now),
+                               model: modelName, subject: subject, caller: caller, on: connection)
+            }
+            return updated
+        }
+    }
+
+    /// Moves a version to an MLflow stage; with `archiveExisting`, other versions in that stage go to Archived.
+    public func transitionStage(_ caller: Caller, modelName: String, version number: Int, to stage: ModelVersionStage,
+                                archiveExisting: Bool) async throws -> ModelVersion {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            _ = try await version(modelName, number, caller, on: connection)
+            let now = Date()
+            var moved: [(Int, ModelVersionStage)] = [(number, stage)]
+            if archiveExisting && (stage == .staging || stage == .production) {
+                let rows = try await connection.query("""
+                    UPDATE registry.versions SET stage = 'Archived', revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+                    WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND stage = \(stage.rawValue) AND version <> \(number) AND deleted_at IS NULL
+                    RETURNING version
+                    """, logger: logger)
+                for try await archived in rows.decode(Int.self) { moved.append((archived, .archived)) }
+            }
+            try await count("""
+                UPDATE registry.versions SET stage = \(stage.rawValue), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+                WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                """, on: connection)
+            for (changed, _) in moved {
+                let current = try await version(modelName, changed, caller, on: connection)
+                try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
+                                                                 metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
+                               model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, on: connection)
+            }
+            return try await version(modelName, number, caller, on: connection)
+        }
+    }
+
+    /// Soft delete; aliases pointing at the version are removed (with history), as in MLflow.
+    public func deleteVersion(_ caller: Caller, modelName: String, version number: Int) async throws {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            _ = try await version(modelName, number, caller, on: connection)
+            let now = Date()
+            try await count("""
+                UPDATE registry.versions SET deleted_at = \(now), revision = revision + 1 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                """, on: connection)
+            let rows = try await connection.query("""
+                DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(number) RETURNING alias
+                """, logger: logger)
+            var removed: [String] = []
+            for try await alias in rows.decode(String.self) { removed.append(alias) }
+            for alias in removed {
+                try await recordAliasHistory(id, alias: alias, previous: number, version: nil, reason: "version deleted", promotion: nil, caller, at: now, on: connection)
+                try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: number, reason: "version deleted",
+                                                          deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: connection)
+            }
+            try await emit(RegistryEvent.ModelVersionDeleted(modelName: modelName, version: number, deletedBy: caller.subject, deletedAt: now),
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+        }
+    }
+
+    public func setVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String, value: String) async throws {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            _ = try await version(modelName, number, caller, on: connection)
+            try await count("""
+                INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))
+                ON CONFLICT (model_id, version, key) DO UPDATE SET value = EXCLUDED.value
+                """, on: connection)
+            try await bumpVersion(id, number, caller, on: connection)
+            try await emit(RegistryEvent.TagSet(modelName: modelName, version: number, key: key, value: value, setBy: caller.subject, setAt: Date()),
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+        }
+    }
+
+    public func deleteVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String) async throws {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            _ = try await version(modelName, number, caller, on: connection)
+            let deleted = try await count("""
+                DELETE FROM registry.version_tags WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant) AND key = \(key) RETURNING 1
+                """, on: connection)
+            guard deleted == 1 else { throw RegistryError.notFound("Tag '\(key)' of model version \(number) of '\(modelName)'") }
+            try await bumpVersion(id, number, caller, on: connection)
+            try await emit(RegistryEvent.TagDeleted(modelName: modelName, version: number, key: key, deletedBy: caller.subject, deletedAt: Date()),
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+        }
+    }
+
+    /// Replaces a version's model card.
+    public func setCard(_ caller: Caller, modelName: String, version number: Int, card: ModelCard, expectedRevision: Int64? = nil) async throws -> ModelVersion {
+        try await transaction(caller) { connection in
+            let id = try await lockModel(modelName, caller, on: connection)
+            let current = try await version(modelName, number, caller, on: connection)
+            if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
+            let now = Date()
+            try await count("""
+                UPDATE registry.versions SET card = \(try JSONText.encode(card))::jsonb, revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+                WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                """, on: connection)
+            try await emit(RegistryEvent.ModelCardUpdated(modelName: modelName, version: number, card: card, completeness: card.completeness,
+                                                          missingSections: card.missingSections, updatedBy: caller.subject, updatedAt: now),
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)/card", caller: caller, on: connection)
+            return try await version(modelName, number, caller, on: connection)
+        }
+    }
+
+    /// A version's card; an empty card when none was written.
+    public func card(_ caller: Caller, modelName: String, version number: Int) async throws -> (card: ModelCard, version: ModelVersion) {
+        try await transaction(caller) { connection in
+            let version = try await version(modelName, number, caller, on: connection)
+            var text: String?
+            for try await value in try await connection.query("""
+                SELECT v.card::text FROM registry.versions v JOIN registry.models m ON m.id = v.model_id
+                WHERE v.tenant_id = \(caller.tenant) AND m.name = \(modelName) AND m.deleted_at IS NULL AND v.version = \(number)
+                """, logger: logger).decode(String?.self) { text = value }
+            let card = try JSONText.decode(text, as: ModelCard.self)
+                ?? ModelCard(trainingData: version.datasetVersions, evaluation: [], owners: [])
+            return (card, version)
+        }
+    }
+
+    func bumpVersion(_ id: UUID, _ number: Int, _ caller: Caller, on connection: PostgresConnection) async throws {
+        try await count("""
+            UPDATE registry.versions SET revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
+            WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+            """, on: connection)
+    }
+
+    static let versionColumns = """
+        SELECT m.name, v.version, v.source, v.run_id, v.run_link, v.description, v.status, v.status_message, v.stage, v.signature::text, v.params::text,
+            v.dataset_versions::text, v.feature_views, v.openlineage_run_id, v.parent_version, v.revision, v.created_by, v.created_at, v.updated_by, v.updated_at,
+            COALESCE((SELECT jsonb_object_agg(t.key, t.value) FROM registry.version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.tenant_id = v.tenant_id), '{}')::text,
+            COALESCE((SELECT jsonb_object_agg(x.name, x.value) FROM registry.version_metrics x WHERE x.model_id = v.model_id AND x.version = v.version AND x.tenant_id = v.tenant_id), '{}')::text,
+            COALESCE((SELECT array_agg(a.alias ORDER BY a.alias) FROM registry.aliases a WHERE a.model_id = v.model_id AND a.version = v.version AND a.tenant_id = v.tenant_id), '{}')
+        FROM registry.versions v JOIN registry.models m ON m.id = v.model_id AND m.tenant_id = v.tenant_id
+        """
+
+    func versions(_ query: QueryBuilder, on connection: PostgresConnection) async throws -> [ModelVersion] {
+        var result: [ModelVersion] = []
+        for try await row in try await connection.query(query.query, logger: logger) {
+            let cells = row.makeRandomAccess()
+            func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try cells[index].decode(T.self) }
+            let status = try cell(6, String.self)
+            let stage = try cell(8, String.self)
+            result.append(ModelVersion(
+                modelName: try cell(0, String.self), version: try cell(1, Int.self), source: try cell(2, String.self),
+                runID: try cell(3, String?.self), runLink: try cell(4, String?.self), description: try cell(5, String?.self),
+                status: ModelVersionStatus(rawValue: status) ?? .ready, statusMessage: try cell(7, String?.self),
+                stage: ModelVersionStage(rawValue: stage) ?? .none,
+                signature: try JSONText.decode(try cell(9, String?.self), as: ModelSignature.self),
+                metrics: try JSONText.decode(try cell(21, String.self), as: [String: Double].self) ?? [:],
+                params: try JSONText.decode(try cell(10, String.self), as: [String: String].self) ?? [:],
+                tags: try JSONText.decode(try cell(20, String.self), as: [String: String].self) ?? [:],
+                datasetVersions: try JSONText.decode(try cell(11, String.self), as: [DatasetVersionRef].self) ?? [],
+                featureViews: try cell(12, [String].self), openLineageRunID: try cell(13, String?.self), parentVersion: try cell(14, Int?.self),
+                aliases: try cell(22, [String].self), revision: try cell(15, Int64.self), createdBy: try cell(16, String.self),
+                createdAt: try cell(17, Date.self), updatedBy: try cell(18, String.self), updatedAt: try cell(19, Date.self)))
+        }
+        return result
+    }
+}
