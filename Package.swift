@@ -155,7 +155,8 @@ let package = Package(
 
         .target(
             name: "MaestroTestSupport",
-            dependencies: ["MaestroKafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MaestroKafka", "MaestroPostgres", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/MaestroTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -174,6 +175,12 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroPostgresTests", swiftSettings: swiftSettings),
+        .testTarget(name: "RegistryTests", dependencies: [
+            "Registry", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], path: "Tests/RegistryTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

@@ -167,8 +167,14 @@ struct MLflowAPI: Sendable {
     @Sendable func getAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let caller = try context.caller(.viewer)
         let query = Self.query(request)
-        let version = try await store.resolveAlias(caller, modelName: try query.required("name"), alias: try query.required("alias"))
-        return try Self.json(["model_version": MLflowModelVersion(version)])
+        let (name, alias) = (try query.required("name"), try query.required("alias"))
+        _ = try await store.model(named: name, caller)
+        do {
+            return try Self.json(["model_version": MLflowModelVersion(try await store.resolveAlias(caller, modelName: name, alias: alias))])
+        } catch RegistryError.notFound {
+            // MLflow's server answers an unknown alias with 400 INVALID_PARAMETER_VALUE, not 404.
+            throw MLflowError.invalid("Registered model alias \(alias) not found.")
+        }
     }
 
     // MARK: model versions

@@ -74,7 +74,8 @@ enum MLflowSearch {
     }
 
     static func versionOrder(_ clauses: [String]) throws(MLflowError) -> VersionOrder {
-        guard let first = clauses.first else { return .modelAndVersion(ascending: false) }
+        // MLflow's default is newest first.
+        guard let first = clauses.first else { return .createdAt(ascending: false) }
         let (column, ascending) = try clause(first)
         switch column {
         case "name", "version_number": return .modelAndVersion(ascending: ascending)

@@ -1,21 +1,20 @@
 import Foundation
 import Logging
 import MaestroPostgres
-import MaestroTestSupport
 import PostgresNIO
 
 /// A fresh database on the PostgreSQL server `make test` started, with a runtime login role
 /// that is NOBYPASSRLS and owns nothing. Migrations run as the cluster's owner role.
-struct TestDatabase: Sendable {
-    let host: String
-    let port: Int
-    let owner: String
-    let name: String
-    let runtimeRole: String
+public struct TestDatabase: Sendable {
+    public let host: String
+    public let port: Int
+    public let owner: String
+    public let name: String
+    public let runtimeRole: String
 
-    static var logger: Logger { KafkaTestSupport.logger }
+    public static var logger: Logger { KafkaTestSupport.logger }
 
-    static func create() async throws -> TestDatabase {
+    public static func create() async throws -> TestDatabase {
         guard let adminURL = ProcessInfo.processInfo.environment["MAESTRO_TEST_POSTGRES_ADMIN_URL"],
               let components = URLComponents(string: adminURL), let host = components.host, let owner = components.user else {
             throw TestSetupError("MAESTRO_TEST_POSTGRES_ADMIN_URL is not set: run the tests with `make test`, which starts PostgreSQL")
@@ -30,26 +29,26 @@ struct TestDatabase: Sendable {
         return database
     }
 
-    func url(as user: String) -> String {
+    public func url(as user: String) -> String {
         "postgres://\(user)@\(host):\(port)/\(name)?sslmode=disable"
     }
 
-    func ownerSettings(schema: String) throws -> PostgresSettings {
+    public func ownerSettings(schema: String) throws -> PostgresSettings {
         try PostgresSettings(url: url(as: owner), schema: schema)
     }
 
-    func runtimeSettings(schema: String) throws -> PostgresSettings {
+    public func runtimeSettings(schema: String) throws -> PostgresSettings {
         try PostgresSettings(url: url(as: runtimeRole), schema: schema)
     }
 
-    func migrator(_ client: PostgresClient, schema: String, migrations: [Migration]) throws -> PostgresMigrator {
+    public func migrator(_ client: PostgresClient, schema: String, migrations: [Migration]) throws -> PostgresMigrator {
         try PostgresMigrator(client: client, settings: try ownerSettings(schema: schema), runtimeLoginRole: runtimeRole,
                              migrations: migrations, logger: Self.logger)
     }
 }
 
 /// Runs a PostgresClient for the duration of `body`.
-func withRunning<Result: Sendable>(_ client: PostgresClient, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
+public func withRunning<Result: Sendable>(_ client: PostgresClient, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }
@@ -57,19 +56,19 @@ func withRunning<Result: Sendable>(_ client: PostgresClient, _ body: (PostgresCl
     }
 }
 
-func makeClient(_ settings: PostgresSettings) -> PostgresClient {
+public func makeClient(_ settings: PostgresSettings) -> PostgresClient {
     PostgresClient(configuration: settings.clientConfiguration)
 }
 
 extension PostgresClient {
     /// The single integer a query returns.
-    func integer(_ query: PostgresQuery) async throws -> Int {
+    public func integer(_ query: PostgresQuery) async throws -> Int {
         var value = 0
         for try await number in try await self.query(query, logger: TestDatabase.logger).decode(Int.self) { value = number }
         return value
     }
 
-    func strings(_ query: PostgresQuery) async throws -> [String] {
+    public func strings(_ query: PostgresQuery) async throws -> [String] {
         var values: [String] = []
         for try await text in try await self.query(query, logger: TestDatabase.logger).decode(String.self) { values.append(text) }
         return values
