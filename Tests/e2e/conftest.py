@@ -38,3 +38,57 @@ def maestro(maestro_bin, brokers):
                               env={**os.environ, "MAESTRO_KAFKA_BROKERS": brokers})
 
     return run
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def registry(maestro_bin, brokers, tmp_path_factory):
+    """A running maestro-registry on its own database of the make-test PostgreSQL, with a
+    signing key of its own; yields (base URL, a function minting tokens)."""
+    import requests
+    import time
+
+    admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
+    redis_url = _required("MAESTRO_REDIS_URL")
+    database = f"e2e_registry_{uuid.uuid4().hex[:8]}"
+    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True, capture_output=True)
+    postgres_url = admin_url.rsplit("/", 1)[0] + f"/{database}?sslmode=disable"
+    home = tmp_path_factory.mktemp("registry")
+    keys = home / "keys"
+
+    def token(tenant: str = "default", roles: str = "admin", subject: str = "e2e") -> str:
+        result = subprocess.run([maestro_bin, "dev", "token", "--dir", str(home), "--tenant", tenant, "--roles", roles,
+                                 "--sub", subject], capture_output=True, text=True, check=True)
+        return result.stdout.strip()
+
+    token()  # creates the signing key and its JWKS before the service loads them
+    port = _free_port()
+    binary = os.path.join(os.path.dirname(maestro_bin), "maestro-registry")
+    log = open(home / "registry.log", "w")
+    process = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env={
+        **os.environ, "MAESTRO_HTTP_PORT": str(port), "MAESTRO_POSTGRES_URL": postgres_url, "MAESTRO_REDIS_URL": redis_url,
+        "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_JWKS_FILE": str(keys / "jwks.json"), "MAESTRO_LOG_LEVEL": "warning",
+        "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"maestro-registry exited with {process.returncode}: {(home / 'registry.log').read_text()}")
+        try:
+            if requests.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    else:
+        raise RuntimeError(f"maestro-registry did not become ready: {(home / 'registry.log').read_text()}")
+    yield url, token
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
