@@ -46,6 +46,8 @@ struct NativeAPI: Sendable {
         var request = request
         let body = try await request.decodeJSON(as: CreateModelRequest.self, context: context)
         try body.validate()
+        // Choosing which aliases need governance is an admin's call; everyone else gets the default set.
+        if body.protectedAliases != nil { _ = try context.require(.admin) }
         let model = try await store.createModel(caller, name: body.name, description: body.description, owner: body.owner ?? caller.subject,
                                                 tags: body.tags ?? [:], protectedAliases: body.protectedAliases)
         var response = try Response.json(ModelBody(model), status: .created, etag: ETag(revision: model.revision))
@@ -89,10 +91,10 @@ struct NativeAPI: Sendable {
         var request = request
         let body = try await request.decodeJSON(as: UpdateModelRequest.self, context: context)
         try body.validate()
+        if body.protectedAliases != nil { _ = try context.require(.admin) }
         var model = try await store.updateModel(caller, name: name, description: body.description.map { .some($0) },
                                                 owner: body.owner.map { .some($0) }, tags: body.tags, expectedRevision: try request.expectedRevision())
         if let aliases = body.protectedAliases {
-            _ = try context.require(.admin)
             model = try await store.setProtectedAliases(caller, name: name, aliases: aliases)
         }
         await cache?.invalidate(tenant: caller.tenant, model: name)
@@ -151,8 +153,10 @@ struct NativeAPI: Sendable {
     }
 
     @Sendable func listModelVersions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let name = try context.pathParameter("name")
+        _ = try await store.model(named: name, try context.caller(.viewer))
         var filter = VersionFilter()
-        filter.modelName = [.equals(try context.pathParameter("name"))]
+        filter.modelName = [.equals(name)]
         return try await versions(request, context: context, filter: filter)
     }
 

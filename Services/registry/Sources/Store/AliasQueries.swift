@@ -17,6 +17,15 @@ extension RegistryStore {
                 guard target.status == .ready else {
                     throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
                 }
+                // Asking again for a promotion that is still pending answers the same promotion.
+                for try await (id, requestedBy, requestedAt, pendingReason) in try await connection.query("""
+                    SELECT id, requested_by, requested_at, reason FROM registry.promotions
+                    WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND version = \(number) AND state = 'PENDING'
+                    ORDER BY requested_at LIMIT 1
+                    """, logger: logger).decode((UUID, String, Date, String?).self) {
+                    return .pending(Promotion(id: id, modelName: modelName, version: number, alias: alias, state: .pending, reason: pendingReason,
+                                              requestedBy: requestedBy, requestedAt: requestedAt))
+                }
                 let promotion = Promotion(id: UUID(), modelName: modelName, version: number, alias: alias, state: .pending, reason: reason,
                                           requestedBy: caller.subject, requestedAt: now)
                 try await count("""

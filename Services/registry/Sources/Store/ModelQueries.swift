@@ -166,10 +166,16 @@ extension RegistryStore {
     }
 
     /// Soft delete: the model, its versions and aliases stop resolving; the rows and history stay.
+    /// A model with a protected alias set is not deleted (delete the alias first).
     public func deleteModel(_ caller: Caller, name: String, expectedRevision: Int64? = nil) async throws {
         try await transaction(caller) { connection in
             let id = try await lockModel(name, caller, on: connection)
-            if let expectedRevision, expectedRevision != (try await model(named: name, caller, on: connection)).revision { throw RegistryError.stale }
+            let current = try await model(named: name, caller, on: connection)
+            if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
+            let protected = current.aliases.keys.filter(current.protectedAliases.contains).sorted()
+            guard protected.isEmpty else {
+                throw RegistryError.conflict("Model '\(name)' has the protected alias \(protected.joined(separator: ", ")); delete it first.")
+            }
             let now = Date()
             try await count("UPDATE registry.models SET deleted_at = \(now), revision = revision + 1 WHERE id = \(id) AND tenant_id = \(caller.tenant)", on: connection)
             try await count("UPDATE registry.versions SET deleted_at = \(now) WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND deleted_at IS NULL", on: connection)

@@ -228,10 +228,17 @@ extension RegistryStore {
     }
 
     /// Soft delete; aliases pointing at the version are removed (with history), as in MLflow.
+    /// A version a protected alias points to is not deleted: that alias changes only through
+    /// governance or an admin's explicit alias delete.
     public func deleteVersion(_ caller: Caller, modelName: String, version number: Int) async throws {
         try await transaction(caller) { connection in
             let id = try await lockModel(modelName, caller, on: connection)
+            let model = try await model(named: modelName, caller, on: connection)
             _ = try await version(modelName, number, caller, on: connection)
+            let protected = model.aliases.filter { $0.value == number && model.protectedAliases.contains($0.key) }.keys.sorted()
+            guard protected.isEmpty else {
+                throw RegistryError.conflict("Version \(number) is the target of the protected alias \(protected.joined(separator: ", ")); delete that alias first.")
+            }
             let now = Date()
             try await count("""
                 UPDATE registry.versions SET deleted_at = \(now), revision = revision + 1 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
@@ -246,6 +253,7 @@ extension RegistryStore {
                 try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: number, reason: "version deleted",
                                                           deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: connection)
             }
+            if !removed.isEmpty { try await touchModel(id, caller, on: connection) }
             try await emit(RegistryEvent.ModelVersionDeleted(modelName: modelName, version: number, deletedBy: caller.subject, deletedAt: now),
                            model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
         }
