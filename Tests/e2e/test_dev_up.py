@@ -66,6 +66,12 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
         listing = subprocess.run(["kcat", "-L", "-b", bootstrap], capture_output=True, text=True, timeout=30)
         assert "maestro.registry.events" in listing.stdout
 
+        # The registry runs in the stack and accepts the printed token.
+        assert "http://127.0.0.1:7101" in banner
+        models = requests.get("http://127.0.0.1:7101/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert models.status_code == 200, models.text
+        assert models.json() == {"items": []}
+
         # The token works: a service built with the kit, verifying against the stack's JWKS, accepts it.
         http = subprocess.Popen([os.path.join(os.path.dirname(maestro_bin), "HTTPBench")],
                                 env={"PATH": os.environ["PATH"], "MAESTRO_JWKS_FILE": os.path.join(stack_dir, "keys", "jwks.json"),
