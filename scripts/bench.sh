@@ -5,6 +5,7 @@
 # - Outbox relay: events/s from committed rows to broker acknowledgement (target >= 5,000/s).
 # - HTTP kit: an authenticated GET that does no I/O, driven by wrk on loopback (target >= 10,000 req/s), with p99.
 # - Redis: pipelined HMGET through MaestroRedis against redis-benchmark on the same server (scripts/bench-redis.sh).
+# - Registry: search, alias resolve and version create on 10,000 seeded models (scripts/bench-registry.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,3 +74,4 @@ awk '
     }' "$results"
 
 scripts/bench-redis.sh
+scripts/bench-registry.sh

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Registry figures for `make bench`, on its own PostgreSQL, Redis and embedded broker with a
+# release maestro-registry: 10,000 models x 10 versions x 4 tags (Benchmarks/registry/seed.sql).
+# - search with three tag filters (GET /v1/models?tag=…&tag=…&tag=…): p50/p99 (target p99 <= 25 ms)
+# - alias resolve (GET …/aliases/candidate, Redis-cached): p50/p99 (target p99 <= 2 ms)
+# - version create, each with its outbox event, committed: versions/s
+# wrk drives each for BENCH_REGISTRY_SECONDS (default 10) with 4 connections.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${BENCH_REGISTRY_SECONDS:-10}
+port=${BENCH_REGISTRY_PORT:-7196}
+test_dir=.maestro/bench-registry
+rm -rf "$test_dir"
+mkdir -p "$test_dir/run"
+swift build -c release --product maestro-registry
+swift build -c release --product maestro
+bin=.build/release
+
+source scripts/processes.sh
+start_broker "$test_dir"
+MAESTRO_TEST_POSTGRES_PORT=${BENCH_REGISTRY_POSTGRES_PORT:-7437} MAESTRO_TEST_REDIS_PORT=${BENCH_REGISTRY_REDIS_PORT:-7384} source scripts/test-servers.sh
+postgres_url="${MAESTRO_TEST_POSTGRES_ADMIN_URL%/*}/registry_bench"
+psql "$MAESTRO_TEST_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE registry_bench"
+
+"$bin/maestro" dev token --dir "$test_dir" --roles admin >"$test_dir/token"
+MAESTRO_HTTP_PORT=$port MAESTRO_POSTGRES_URL="$postgres_url?sslmode=disable" MAESTRO_KAFKA_BROKERS="$bootstrap" \
+    MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_LOG_LEVEL=warning MAESTRO_RATE_LIMIT_RPS=1000000 MAESTRO_RATE_LIMIT_BURST=1000000 \
+    "$bin/maestro-registry" >"$test_dir/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.2; done
+curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "maestro-registry did not become ready:"; cat "$test_dir/registry.log"; exit 1; }
+
+echo "registry: seeding 10,000 models x 10 versions x 4 tags"
+psql "$postgres_url" -q -v ON_ERROR_STOP=1 -f Benchmarks/registry/seed.sql
+auth="Authorization: Bearer $(cat "$test_dir/token")"
+base="http://127.0.0.1:$port"
+search="$base/v1/models?tag=team:team-3&tag=tier:gold&tag=region:eu&page_size=50"
+[ "$(curl -s -H "$auth" "$search" | grep -o '"name":"model-' | wc -l)" -gt 0 ] || { echo "the bench search finds no models"; exit 1; }
+
+run_wrk() { # name, wrk arguments...
+    local name=$1
+    shift
+    wrk -t1 -c4 -d"${seconds}s" --latency -H "$auth" -H "Content-Type: application/json" "$@" >"$test_dir/$name.txt"
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/$name.txt")
+    p50=$(awk '$1 == "50%" {print $2}' "$test_dir/$name.txt")
+    p99=$(awk '$1 == "99%" {print $2}' "$test_dir/$name.txt")
+    errors=$(awk '/Non-2xx/ {print $5}' "$test_dir/$name.txt")
+    printf "%-34s %10.0f %10s %10s %8s\n" "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+echo
+printf "%-34s %10s %10s %10s %8s\n" "registry (wrk -t1 -c4 -d${seconds}s)" "req/s" "p50" "p99" "non-2xx"
+run_wrk "search, 3 tag filters" "$search"
+run_wrk "alias resolve (cached)" -s Benchmarks/registry/resolve.lua "$base"
+run_wrk "version create + event" -s Benchmarks/registry/create-version.lua "$base"
+echo "targets: search p99 <= 25 ms, alias resolve p99 <= 2 ms"
+sleep 2
+backlog=$(psql "$postgres_url" -tAc "SELECT count(*) FROM registry.outbox WHERE sent_at IS NULL" 2>/dev/null || echo "?")
+echo "outbox rows not yet published 2 s after the create run: $backlog"
