@@ -35,7 +35,7 @@ echo "registry: seeding 10,000 models x 10 versions x 4 tags"
 psql "$postgres_url" -q -v ON_ERROR_STOP=1 -f Benchmarks/registry/seed.sql
 auth="Authorization: Bearer $(cat "$test_dir/token")"
 base="http://127.0.0.1:$port"
-search="$base/v1/models?tag=team:team-3&tag=tier:gold&tag=region:eu&page_size=50"
+search="$base/v1/models?tag=team:team-3&tag=tier:gold&tag=region:sa&page_size=50"
 [ "$(curl -s -H "$auth" "$search" | grep -o '"name":"model-' | wc -l)" -gt 0 ] || { echo "the bench search finds no models"; exit 1; }
 
 run_wrk() { # name, wrk arguments...

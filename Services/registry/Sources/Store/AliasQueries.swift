@@ -36,7 +36,7 @@ extension RegistryStore {
                 for try await text in try await connection.query("""
                     SELECT card::text FROM registry.versions WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
                     """, logger: logger).decode(String?.self) { cardText = text }
-                let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: [], evaluation: [], owners: [])
+                let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: target.datasetVersions, evaluation: [], owners: [])
                 try await emit(RegistryEvent.PromotionRequested(
                     promotionID: promotion.id.uuidString.lowercased(), modelName: modelName, version: number, alias: alias, currentVersion: current,
                     reason: reason, metrics: target.metrics, cardCompleteness: card.completeness, missingCardSections: card.missingSections,
