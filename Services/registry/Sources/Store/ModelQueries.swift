@@ -91,7 +91,19 @@ extension RegistryStore {
             query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL")
             for match in filter.name { query.appendMatch("m.name", match) }
             if let owner = filter.owner { query.append(" AND m.owner = \(query.bind(owner))") }
+            // Equality filters on tags: one containment test on the GIN-indexed copy of the tags.
+            var required: [String: String] = [:]
+            var contradictory = false
             for tag in filter.tags {
+                if case .equals(let value) = tag.match {
+                    if let other = required[tag.key], other != value { contradictory = true }
+                    required[tag.key] = value
+                }
+            }
+            if contradictory { query.append(" AND false") }
+            if !required.isEmpty { query.append(" AND m.tag_index @> \(query.bind(try JSONText.encode(required)))::jsonb") }
+            for tag in filter.tags {
+                if case .equals = tag.match { continue }
                 // `!=` also matches models without the tag, as MLflow's prompt filter expects.
                 let negated: Bool
                 if case .notEquals = tag.match { negated = true } else { negated = false }
