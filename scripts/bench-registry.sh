@@ -4,7 +4,8 @@
 # - search with three tag filters (GET /v1/models?tag=…&tag=…&tag=…): p50/p99 (target p99 <= 25 ms)
 # - alias resolve (GET …/aliases/candidate, Redis-cached): p50/p99 (target p99 <= 2 ms)
 # - version create, each with its outbox event, committed: versions/s
-# wrk drives each for BENCH_REGISTRY_SECONDS (default 10) with 4 connections.
+# wrk drives each for BENCH_REGISTRY_SECONDS (default 10): reads with 1 connection (latency of
+# one caller) and with 4 (under concurrent load on the same 2 cores), creates with 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,23 +39,25 @@ base="http://127.0.0.1:$port"
 search="$base/v1/models?tag=team:team-3&tag=tier:gold&tag=region:sa&page_size=50"
 [ "$(curl -s -H "$auth" "$search" | grep -o '"name":"model-' | wc -l)" -gt 0 ] || { echo "the bench search finds no models"; exit 1; }
 
-run_wrk() { # name, wrk arguments...
-    local name=$1
-    shift
-    wrk -t1 -c4 -d"${seconds}s" --latency -H "$auth" -H "Content-Type: application/json" "$@" >"$test_dir/$name.txt"
+run_wrk() { # name, connections, wrk arguments...
+    local name=$1 connections=$2
+    shift 2
+    wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "$auth" -H "Content-Type: application/json" "$@" >"$test_dir/$name.txt"
     local rps p50 p99 errors
     rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/$name.txt")
     p50=$(awk '$1 == "50%" {print $2}' "$test_dir/$name.txt")
     p99=$(awk '$1 == "99%" {print $2}' "$test_dir/$name.txt")
     errors=$(awk '/Non-2xx/ {print $5}' "$test_dir/$name.txt")
-    printf "%-34s %10.0f %10s %10s %8s\n" "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+    printf "%-34s %5s %10.0f %10s %10s %8s\n" "$name" "$connections" "$rps" "$p50" "$p99" "${errors:-0}"
 }
 
 echo
-printf "%-34s %10s %10s %10s %8s\n" "registry (wrk -t1 -c4 -d${seconds}s)" "req/s" "p50" "p99" "non-2xx"
-run_wrk "search, 3 tag filters" "$search"
-run_wrk "alias resolve (cached)" -s Benchmarks/registry/resolve.lua "$base"
-run_wrk "version create + event" -s Benchmarks/registry/create-version.lua "$base"
+printf "%-34s %5s %10s %10s %10s %8s\n" "registry (wrk -t1 -d${seconds}s)" "conns" "req/s" "p50" "p99" "non-2xx"
+run_wrk "search, 3 tag filters" 1 "$search"
+run_wrk "search, 3 tag filters" 4 "$search"
+run_wrk "alias resolve (cached)" 1 -s Benchmarks/registry/resolve.lua "$base"
+run_wrk "alias resolve (cached)" 4 -s Benchmarks/registry/resolve.lua "$base"
+run_wrk "version create + event" 4 -s Benchmarks/registry/create-version.lua "$base"
 echo "targets: search p99 <= 25 ms, alias resolve p99 <= 2 ms"
 sleep 2
 backlog=$(psql "$postgres_url" -tAc "SELECT count(*) FROM registry.outbox WHERE sent_at IS NULL" 2>/dev/null || echo "?")
