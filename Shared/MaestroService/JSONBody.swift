@@ -35,6 +35,11 @@ extension Request {
         do {
             value = try EventCoding.makeDecoder().decode(Value.self, from: data)
         } catch let error as DecodingError {
+            // Well-formed JSON whose number does not fit its field (1.5 for an integer, 1e400)
+            // is reported by the decoder as corrupt data at the root: an invalid value, not bad JSON.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, (try? JSONSerialization.jsonObject(with: data)) != nil {
+                throw HTTPProblem.invalid([.init(field: nil, message: "a value does not fit the type of its member")])
+            }
             throw ProblemMiddleware.problem(for: error)
         }
         if let strict = Value.self as? any StrictJSONBody.Type,

@@ -45,6 +45,8 @@ struct BadInputTests {
         .invalid("signature inputs not JSON", .post, versions, #"{"source":"s3://m/1","signature":{"inputs":"not json"}}"#, field: "signature.inputs"),
         .invalid("signature spec without a type", .post, versions, #"{"source":"s3://m/1","signature":{"inputs":"[{\"name\":\"amount\"}]"}}"#, field: "signature.inputs"),
         .invalid("signature without inputs", .post, versions, #"{"source":"s3://m/1","signature":{"outputs":"[]"}}"#, field: "signature.inputs"),
+        .invalid("a fractional version", .put, "/v1/models/fraud/aliases/prod", #"{"version":1.5}"#, field: nil),
+        .invalid("a version too large for an integer", .put, "/v1/models/fraud/aliases/prod", #"{"version":99999999999999999999}"#, field: nil),
         .invalid("alias to version 0", .put, "/v1/models/fraud/aliases/prod", #"{"version":0}"#, field: "version"),
         .invalid("a tag key with a control character", .put, "/v1/models/fraud/tags/te%07am", #"{"value":"x"}"#, field: "key"),
         .invalid("a card result without a metric", .put, "/v1/models/fraud/versions/1/card", #"{"evaluation":[{"metric":"","value":1}]}"#, field: "evaluation"),
