@@ -6,6 +6,8 @@
 # - version create, each with its outbox event, committed: versions/s
 # wrk drives each for BENCH_REGISTRY_SECONDS (default 10): reads with 1 connection (latency of
 # one caller) and with 4 (under concurrent load on the same 2 cores), creates with 4.
+# Then, unless BENCH_MLFLOW=0, the same data goes into `mlflow server` (PyPI mlflow 3.17.2, 2
+# workers) on the same PostgreSQL, and the same MLflow REST calls are timed on both servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,3 +64,33 @@ echo "targets: search p99 <= 25 ms, alias resolve p99 <= 2 ms"
 sleep 2
 backlog=$(psql "$postgres_url" -tAc "SELECT count(*) FROM registry.outbox WHERE sent_at IS NULL" 2>/dev/null || echo "?")
 echo "outbox rows not yet published 2 s after the create run: $backlog"
+
+[ "${BENCH_MLFLOW:-1}" = 0 ] && exit 0
+mlflow_venv=.maestro/bench-mlflow-venv
+if [ ! -x "$mlflow_venv/bin/mlflow" ]; then
+    python3 -m venv "$mlflow_venv"
+    "$mlflow_venv/bin/pip" install -q --disable-pip-version-check "mlflow==3.17.2" "psycopg[binary]" >"$test_dir/mlflow-install.log" 2>&1 \
+        || { echo "mlflow did not install from PyPI (see $test_dir/mlflow-install.log): no MLflow comparison"; rm -rf "$mlflow_venv"; exit 0; }
+fi
+mlflow_port=${BENCH_MLFLOW_PORT:-7195}
+mlflow_db="${MAESTRO_TEST_POSTGRES_ADMIN_URL%/*}/mlflow_bench"
+psql "$MAESTRO_TEST_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE mlflow_bench"
+"$mlflow_venv/bin/mlflow" db upgrade "postgresql+psycopg://${mlflow_db#postgres://}" >"$test_dir/mlflow-upgrade.log" 2>&1
+psql "$mlflow_db" -q -v ON_ERROR_STOP=1 -f Benchmarks/registry/seed-mlflow.sql
+"$mlflow_venv/bin/mlflow" server --backend-store-uri "postgresql+psycopg://${mlflow_db#postgres://}" --host 127.0.0.1 --port "$mlflow_port" \
+    --workers 2 >"$test_dir/mlflow.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$mlflow_port/health" && break; sleep 0.2; done
+mlflow_search="/api/2.0/mlflow/registered-models/search?filter=tags.team%3D%27team-3%27+AND+tags.tier%3D%27gold%27+AND+tags.region%3D%27sa%27&max_results=50"
+for server in "$base" "http://127.0.0.1:$mlflow_port"; do
+    [ "$(curl -s -H "$auth" "$server$mlflow_search" | grep -o '"name": *"model-' | wc -l)" -gt 0 ] || { echo "the MLflow-API search finds nothing on $server"; exit 1; }
+done
+echo
+echo "the same MLflow REST calls on both servers (same data, same PostgreSQL):"
+printf "%-34s %5s %10s %10s %10s %8s\n" "server and call" "conns" "req/s" "p50" "p99" "non-2xx"
+for connections in 1 4; do
+    run_wrk "maestro: search, 3 tag filters" "$connections" "$base$mlflow_search"
+    run_wrk "mlflow:  search, 3 tag filters" "$connections" "http://127.0.0.1:$mlflow_port$mlflow_search"
+    run_wrk "maestro: get version by alias" "$connections" -s Benchmarks/registry/resolve-mlflow-api.lua "$base"
+    run_wrk "mlflow:  get version by alias" "$connections" -s Benchmarks/registry/resolve-mlflow-api.lua "http://127.0.0.1:$mlflow_port"
+done

@@ -49,10 +49,10 @@ struct PromotionSagaTests {
                                                                                   promotion: promotionRef(promotion), approvers: ["bea"], grantedAt: Date())))
 
             #expect(try await registry.store.resolveAlias(caller, modelName: "fraud", alias: "champion").version == 2)
-            let history = try await registry.store.aliasHistory(caller, modelName: "fraud", alias: "champion")
+            let history = try await registry.store.aliasHistory(caller, modelName: "fraud", alias: "champion").moves
             #expect(history.count == 1)
             #expect(history.first?.promotionID == promotion.id && history.first?.movedBy == "alice" && history.first?.previousVersion == nil)
-            #expect(try await registry.store.promotions(caller, modelName: "fraud").map(\.state) == [.completed])
+            #expect(try await registry.store.promotions(caller, modelName: "fraud").promotions.map(\.state) == [.completed])
             let types = try await registry.outboxEvents().map(\.type)
             #expect(types.filter { $0 == RegistryEvent.AliasMoved.eventType.name }.count == 1)
             #expect(types.filter { $0 == RegistryEvent.PromotionCompleted.eventType.name }.count == 1)
@@ -68,7 +68,7 @@ struct PromotionSagaTests {
                                                                                    promotion: promotionRef(promotion), comment: "card incomplete",
                                                                                    rejectedBy: "bea", rejectedAt: Date())))
             await #expect(throws: RegistryError.self) { try await registry.store.resolveAlias(caller, modelName: "fraud", alias: "champion") }
-            let closed = try await registry.store.promotions(caller, modelName: "fraud")
+            let closed = try await registry.store.promotions(caller, modelName: "fraud").promotions
             #expect(closed.map(\.state) == [.rejected] && closed.first?.decision == "REJECTED")
 
             guard case .pending(let second) = try await registry.store.setAlias(caller, modelName: "fraud", alias: "champion", version: 2, reason: nil) else {
@@ -78,7 +78,7 @@ struct PromotionSagaTests {
             try await handler.handle(try decision(GovernanceEvent.ApprovalExpired(approvalID: "approval-3", subject: "models/fraud/aliases/champion",
                                                                                   promotion: promotionRef(second), approvals: 0, requiredApprovals: 2,
                                                                                   expiredAt: Date())))
-            #expect(try await registry.store.promotions(caller, modelName: "fraud").map(\.decision) == ["REJECTED", "EXPIRED"])
+            #expect(try await registry.store.promotions(caller, modelName: "fraud").promotions.map(\.decision) == ["REJECTED", "EXPIRED"])
             let rejected = try await registry.outboxEvents().filter { $0.type == RegistryEvent.PromotionRejected.eventType.name }
             #expect(rejected.map { $0.data["cause"] } == [.string("REJECTED"), .string("EXPIRED")])
         }

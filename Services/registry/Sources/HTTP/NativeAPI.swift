@@ -333,14 +333,19 @@ struct NativeAPI: Sendable {
     }
 
     @Sendable func aliasHistory(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let caller = try context.caller(.viewer)
         let alias = context.parameters.get("alias") == nil ? nil : try context.pathParameter("alias")
-        let moves = try await store.aliasHistory(try context.caller(.viewer), modelName: try context.pathParameter("name"), alias: alias)
-        return try .json(Items(items: moves.map(AliasMoveHistoryBody.init)))
+        let page = try PageRequest<AliasHistoryCursor>(request, defaultSize: Self.maxPageSize, maxSize: Self.maxPageSize)
+        let (moves, next) = try await store.aliasHistory(caller, modelName: try context.pathParameter("name"), alias: alias,
+                                                         limit: page.size, after: page.cursor?.after)
+        return try .json(Page(items: moves.map(AliasMoveHistoryBody.init), nextPageToken: next.map { PageToken.encode(AliasHistoryCursor(after: $0)) }))
     }
 
     @Sendable func promotions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let promotions = try await store.promotions(try context.caller(.viewer), modelName: try context.pathParameter("name"))
-        return try .json(Items(items: promotions.map { PromotionBody(promotion: $0) }))
+        let caller = try context.caller(.viewer)
+        let page = try PageRequest<PromotionCursor>(request, defaultSize: Self.maxPageSize, maxSize: Self.maxPageSize)
+        let (promotions, next) = try await store.promotions(caller, modelName: try context.pathParameter("name"), limit: page.size, after: page.cursor)
+        return try .json(Page(items: promotions.map { PromotionBody(promotion: $0) }, nextPageToken: next.map(PageToken.encode)))
     }
 
     static func escape(_ segment: String) -> String {

@@ -112,10 +112,6 @@ struct CardBody: Encodable {
     }
 }
 
-struct Items<Item: Encodable>: Encodable {
-    let items: [Item]
-}
-
 extension RegistryError {
     /// The native API's problem for a refused operation.
     var problem: HTTPProblem {

@@ -3,6 +3,17 @@ import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
+/// Where the previous page of promotions ended.
+public struct PromotionCursor: Codable, Sendable, Equatable {
+    public var requestedAt: Date
+    public var id: UUID
+}
+
+/// Where the previous page of an alias history ended.
+public struct AliasHistoryCursor: Codable, Sendable, Equatable {
+    public var after: Int64
+}
+
 extension RegistryStore {
     /// Points an alias at a version. A protected alias does not move: a pending promotion is
     /// recorded and `promotion.requested` goes to governance with the version's facts.
@@ -88,40 +99,48 @@ extension RegistryStore {
         }
     }
 
-    /// Every move of the model's aliases (or of one alias), oldest first.
-    public func aliasHistory(_ caller: Caller, modelName: String, alias: String?) async throws -> [AliasMove] {
+    /// The model's alias moves (or one alias's), oldest first, `limit` at a time after the
+    /// entry `after`; and the cursor of the next page.
+    public func aliasHistory(_ caller: Caller, modelName: String, alias: String?, limit: Int = 500, after: Int64? = nil) async throws
+        -> (moves: [AliasMove], next: Int64?) {
         try await transaction(caller) { connection in
             let model = try await model(named: modelName, caller, on: connection)
-            var query = QueryBuilder("""
-                SELECT alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history
-                WHERE model_id = 
-                """)
+            var query = QueryBuilder("SELECT id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let alias { query.append(" AND alias = \(query.bind(alias))") }
-            query.append(" ORDER BY moved_at, id")
-            var moves: [AliasMove] = []
-            for try await (alias, previous, version, reason, promotion, movedBy, movedAt) in try await connection.query(query.query, logger: logger)
-                .decode((String, Int?, Int?, String?, UUID?, String, Date).self) {
-                moves.append(AliasMove(alias: alias, previousVersion: previous, version: version, reason: reason, promotionID: promotion,
-                                       movedBy: movedBy, movedAt: movedAt))
+            if let after { query.append(" AND id > \(query.bind(after))") }
+            query.append(" ORDER BY id LIMIT \(query.bind(limit + 1))")
+            var moves: [(Int64, AliasMove)] = []
+            for try await (id, alias, previous, version, reason, promotion, movedBy, movedAt) in try await connection.query(query.query, logger: logger)
+                .decode((Int64, String, Int?, Int?, String?, UUID?, String, Date).self) {
+                moves.append((id, AliasMove(alias: alias, previousVersion: previous, version: version, reason: reason, promotionID: promotion,
+                                            movedBy: movedBy, movedAt: movedAt)))
             }
-            return moves
+            let more = moves.count > limit
+            if more { moves.removeLast() }
+            return (moves.map(\.1), more ? moves.last?.0 : nil)
         }
     }
 
-    public func promotions(_ caller: Caller, modelName: String) async throws -> [Promotion] {
+    /// The model's promotions, oldest first, `limit` at a time after `after`; and the cursor of the next page.
+    public func promotions(_ caller: Caller, modelName: String, limit: Int = 500, after: PromotionCursor? = nil) async throws
+        -> (promotions: [Promotion], next: PromotionCursor?) {
         try await transaction(caller) { connection in
             let model = try await model(named: modelName, caller, on: connection)
+            var query = QueryBuilder("SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions WHERE model_id = ")
+            query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
+            if let after { query.append(" AND (requested_at, id) > (\(query.bind(after.requestedAt)), \(query.bind(after.id)))") }
+            query.append(" ORDER BY requested_at, id LIMIT \(query.bind(limit + 1))")
             var result: [Promotion] = []
-            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await connection.query("""
-                SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions
-                WHERE model_id = \(model.id) AND tenant_id = \(caller.tenant) ORDER BY requested_at, id
-                """, logger: logger).decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?).self) {
+            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await connection.query(query.query, logger: logger)
+                .decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?).self) {
                 result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, state: Promotion.State(rawValue: state) ?? .pending,
                                         reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, approvalID: approvalID,
                                         decision: decision, decidedAt: decidedAt))
             }
-            return result
+            let more = result.count > limit
+            if more { result.removeLast() }
+            return (result, more ? result.last.map { PromotionCursor(requestedAt: $0.requestedAt, id: $0.id) } : nil)
         }
     }
 
