@@ -47,14 +47,15 @@ public enum MaestroApplication {
     /// body size limit, authentication, and, with Redis, the per-principal rate limit and
     /// `Idempotency-Key`. Routes the service adds inside `routes` need a valid token
     /// and should add a ``RoleRequirement``.
+    /// - Parameter errorFormats: compatibility APIs whose paths answer errors in their own shape.
     public static func router(configuration: ServiceConfiguration, verifier: TokenVerifier, redis: RedisClient?,
-                              readiness: [ReadinessCheck], openAPI: OpenAPIDocument?, logger: Logger,
-                              routes: (Router<MaestroRequestContext>) -> Void) -> Router<MaestroRequestContext> {
+                              readiness: [ReadinessCheck], openAPI: OpenAPIDocument?, errorFormats: [CompatibilityErrorFormat] = [],
+                              logger: Logger, routes: (Router<MaestroRequestContext>) -> Void) -> Router<MaestroRequestContext> {
         let router = Router(context: MaestroRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(formats: errorFormats))
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         router.add(middleware: AuthenticationMiddleware(verifier: verifier))
         if let redis {
@@ -73,10 +74,11 @@ public enum MaestroApplication {
     ///   port opens, e.g. migrations; if it throws, the service stops.
     public static func build(name: String, configuration: ServiceConfiguration, logger: Logger, verifier: TokenVerifier,
                              services: Services, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
+                             errorFormats: [CompatibilityErrorFormat] = [],
                              beforeServerStarts: @escaping @Sendable () async throws -> Void = {},
                              routes: (Router<MaestroRequestContext>) -> Void) -> some ApplicationProtocol {
         let router = router(configuration: configuration, verifier: verifier, redis: services.redis,
-                            readiness: readiness, openAPI: openAPI, logger: logger, routes: routes)
+                            readiness: readiness, openAPI: openAPI, errorFormats: errorFormats, logger: logger, routes: routes)
         var app = Application(router: router,
                               configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: name),
                               services: services.ordered,

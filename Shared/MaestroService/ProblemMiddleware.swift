@@ -11,10 +11,17 @@ import Logging
 ///   missing or has the wrong type, naming the field.
 /// - Anything else is logged with the request id and answered 500 with a fixed detail, so
 ///   internals never reach the client.
+/// - Under the path prefix of a compatibility API (``CompatibilityErrorFormat``) the same
+///   problem is rendered in that API's own error shape, with the problem's headers
+///   (`Retry-After`, `WWW-Authenticate`).
 public struct ProblemMiddleware: RouterMiddleware {
     public typealias Context = MaestroRequestContext
 
-    public init() {}
+    let formats: [CompatibilityErrorFormat]
+
+    public init(formats: [CompatibilityErrorFormat] = []) {
+        self.formats = formats
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -23,6 +30,12 @@ public struct ProblemMiddleware: RouterMiddleware {
             let problem = Self.problem(for: error)
             if problem.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error))): \(error)"])
+            }
+            let path = request.uri.path
+            if let format = formats.first(where: { format in format.pathPrefixes.contains { path.hasPrefix($0) } }) {
+                var response = format.render(problem)
+                for field in problem.headers { response.headers.append(field) }
+                return response
             }
             return try problem.response(from: request, context: context)
         }
@@ -75,5 +88,18 @@ public struct ProblemMiddleware: RouterMiddleware {
         case is [Any].Type: "array"
         default: "value of the expected type"
         }
+    }
+}
+
+/// A compatibility API's own error shape (e.g. MLflow's `{"error_code", "message"}` under
+/// `/api/2.0/mlflow/`), used for every problem under its path prefixes, so its clients can
+/// read the errors the kit raises before a request reaches the API (401, 413, 429, …).
+public struct CompatibilityErrorFormat: Sendable {
+    public let pathPrefixes: [String]
+    public let render: @Sendable (HTTPProblem) -> Response
+
+    public init(pathPrefixes: [String], render: @escaping @Sendable (HTTPProblem) -> Response) {
+        self.pathPrefixes = pathPrefixes
+        self.render = render
     }
 }

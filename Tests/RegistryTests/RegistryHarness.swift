@@ -50,7 +50,7 @@ struct RegistryHarness {
         let cache = AliasCache(redis: redis, logger: logger)
         let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
         let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: redis, readiness: [],
-                                               openAPI: try RegistryService.openAPI(), logger: logger,
+                                               openAPI: try RegistryService.openAPI(), errorFormats: [MLflowAPI.errorFormat], logger: logger,
                                                routes: RegistryService.routes(store: store, cache: cache))
         let harness = RegistryHarness(database: database, client: client, store: store, redis: redis, cache: cache, router: router,
                                       signingKey: signingKey, settings: settings)

@@ -74,7 +74,7 @@ public enum RegistryService {
             name: "maestro-registry", configuration: configuration, logger: logger, verifier: verifier,
             services: .init(producer: producer, postgres: postgres, redis: redis, relay: relay, consumers: [governanceConsumer, cacheConsumer]),
             readiness: [.postgres(postgres), .redis(redis), .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))],
-            openAPI: try openAPI(), routes: routes(store: store, cache: cache))
+            openAPI: try openAPI(), errorFormats: [MLflowAPI.errorFormat], routes: routes(store: store, cache: cache))
         try await app.runService()
     }
 }

@@ -133,6 +133,17 @@ struct MLflowError: Error, Encodable {
     }
 }
 
+extension MLflowAPI {
+    static let prefixes = ["/api/2.0/mlflow/", "/api/2.0/preview/mlflow/"]
+
+    /// The kit's own failures (401, 413, 429, an unknown route…) on the MLflow paths, in MLflow's shape.
+    static let errorFormat = CompatibilityErrorFormat(pathPrefixes: prefixes) { problem in
+        problem.status == .notFound && problem.errors.isEmpty && problem.detail == HTTPProblem.notFound().detail
+            ? MLflowError(errorCode: "ENDPOINT_NOT_FOUND", message: "No such MLflow endpoint.", status: .notFound).response
+            : MLflowError(problem).response
+    }
+}
+
 /// Answers every failure on the MLflow paths with MLflow's error body instead of a problem.
 struct MLflowErrorMiddleware: RouterMiddleware {
     typealias Context = MaestroRequestContext

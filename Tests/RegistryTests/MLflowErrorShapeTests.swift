@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MaestroEvents
+import MaestroTestSupport
+import Testing
+@testable import Registry
+
+/// MLflow clients read `error_code` from the body, so every failure on the MLflow paths, the
+/// kit's own included, has MLflow's shape.
+@Suite("MLflow error shape", .serialized, .timeLimit(.minutes(2)))
+struct MLflowErrorShapeTests {
+    @Test("no token, an unknown endpoint, an unknown model and a bad filter each answer MLflow's error body")
+    func errorBodies() async throws {
+        try await RegistryHarness.with { registry in
+            let token = try await registry.token()
+            try await registry.application.test(.router) { client in
+                let anonymous = try await client.execute(uri: "/api/2.0/mlflow/registered-models/get?name=x", method: .get)
+                #expect(anonymous.status == .unauthorized)
+                #expect(try anonymous.json["error_code"] == .string("UNAUTHENTICATED"))
+                #expect(anonymous.headers[.wwwAuthenticate] != nil)
+
+                let unknownRoute = try await client.execute(uri: "/api/2.0/mlflow/registered-models/frobnicate", method: .get, headers: .bearer(token))
+                #expect(unknownRoute.status == .notFound)
+                #expect(try unknownRoute.json["error_code"] == .string("ENDPOINT_NOT_FOUND"))
+
+                let missing = try await client.execute(uri: "/api/2.0/mlflow/registered-models/get?name=nope", method: .get, headers: .bearer(token))
+                #expect(missing.status == .notFound)
+                #expect(try missing.json["error_code"] == .string("RESOURCE_DOES_NOT_EXIST"))
+
+                let badFilter = try await client.execute(uri: "/api/2.0/mlflow/registered-models/search?filter=name%20CONTAINS%20%27x%27",
+                                                         method: .get, headers: .bearer(token))
+                #expect(badFilter.status == .badRequest)
+                #expect(try badFilter.json["error_code"] == .string("INVALID_PARAMETER_VALUE"))
+
+                // The native API keeps problem+json for the same failure.
+                let native = try await client.execute(uri: "/v1/models/nope", method: .get)
+                #expect(native.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+}
