@@ -89,6 +89,8 @@ def registry(maestro_bin, brokers, tmp_path_factory):
     else:
         raise RuntimeError(f"maestro-registry did not become ready: {(home / 'registry.log').read_text()}")
     yield url, token
+    # SIGTERM is a graceful shutdown: the server drains, consumers commit, the producer flushes, exit 0.
     process.terminate()
-    process.wait(timeout=30)
+    status = process.wait(timeout=60)
     log.close()
+    assert status == 0, f"maestro-registry exited with {status} on SIGTERM: {(home / 'registry.log').read_text()[-2000:]}"
