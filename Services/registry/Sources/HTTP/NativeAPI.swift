@@ -327,7 +327,11 @@ struct NativeAPI: Sendable {
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
         let model = try await store.model(named: name, caller)
         if model.protectedAliases.contains(alias) { _ = try context.require(.admin) }
-        try await store.deleteAlias(caller, modelName: name, alias: alias, reason: request.formQuery["reason"])
+        let reason = request.formQuery["reason"]
+        var validation = FieldValidation()
+        RegistryRules.checkDescription(reason, field: "reason", into: &validation)
+        try validation.validate()
+        try await store.deleteAlias(caller, modelName: name, alias: alias, reason: reason)
         await cache?.invalidate(tenant: caller.tenant, model: name)
         return Response(status: .noContent)
     }

@@ -93,6 +93,7 @@ struct CreateVersionRequest: StrictJSONBody {
         if let runID { validation.check(!runID.isEmpty && runID.count <= 256, "run_id", "must be 1 to 256 characters") }
         if let runLink { validation.check(runLink.count <= RegistryRules.maxURILength, "run_link", "is too long") }
         if let parentVersion { validation.check(parentVersion > 0, "parent_version", "must be a positive version number") }
+        if let openLineageRunID { validation.check(!openLineageRunID.isEmpty && openLineageRunID.count <= 256, "openlineage_run_id", "must be 1 to 256 characters") }
         validation.check((datasetVersions ?? []).count <= 100, "dataset_versions", "at most 100 datasets")
         for dataset in datasetVersions ?? [] {
             validation.check(!dataset.name.isEmpty && dataset.name.count <= 256 && !dataset.version.isEmpty && dataset.version.count <= 256,
@@ -169,7 +170,12 @@ struct CardRequest: StrictJSONBody {
             validation.check((text?.count ?? 0) <= 20_000, field, "at most 20,000 characters")
         }
         validation.check((evaluation ?? []).allSatisfy { $0.value.isFinite && !$0.metric.isEmpty }, "evaluation", "every result needs a metric name and a finite value")
-        validation.check((owners ?? []).count <= 50, "owners", "at most 50 owners")
+        validation.check((owners ?? []).count <= 50 && (owners ?? []).allSatisfy { !$0.isEmpty && $0.count <= 256 }, "owners",
+                         "at most 50 owners of 1 to 256 characters")
+        validation.check((trainingData ?? []).count <= 100 && (trainingData ?? []).allSatisfy {
+            !$0.name.isEmpty && $0.name.count <= 256 && !$0.version.isEmpty && $0.version.count <= 256
+        }, "training_data", "at most 100 datasets, each with a name and a version of 1 to 256 characters")
+        validation.check((evaluation ?? []).count <= 500, "evaluation", "at most 500 results")
         try validation.validate()
         return ModelCard(overview: overview, intendedUse: intendedUse, outOfScopeUse: outOfScopeUse, trainingData: trainingData ?? [],
                          evaluation: evaluation ?? [], limitations: limitations, ethicalConsiderations: ethicalConsiderations, owners: owners ?? [])

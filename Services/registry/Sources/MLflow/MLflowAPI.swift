@@ -190,6 +190,8 @@ struct MLflowAPI: Sendable {
         new.tags = try body.tags()
         var validation = FieldValidation()
         RegistryRules.checkSource(new.source, into: &validation)
+        if let runID = new.runID { validation.check(runID.count <= 256, "run_id", "must be at most 256 characters") }
+        if let runLink = new.runLink { validation.check(runLink.count <= RegistryRules.maxURILength, "run_link", "is too long") }
         RegistryRules.checkTags(new.tags, into: &validation)
         RegistryRules.checkDescription(new.description, into: &validation)
         try validation.validate()

@@ -41,7 +41,7 @@ extension RegistryStore {
             let id = try await lockModel(modelName, caller, on: connection)
             if let parent = new.parentVersion {
                 let exists = try await count("""
-                    SELECT 1 FROM registry.versions WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(parent)
+                    SELECT 1 FROM registry.versions WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(parent) AND deleted_at IS NULL
                     """, on: connection)
                 guard exists == 1 else { throw RegistryError.invalid(field: "parent_version", message: "is not a version of model '\(modelName)'") }
             }
