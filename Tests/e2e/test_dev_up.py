@@ -71,6 +71,11 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
         models = requests.get("http://127.0.0.1:7101/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert models.status_code == 200, models.text
         assert models.json() == {"items": []}
+        # It connects as its own role, which row-level security binds (no superuser, no BYPASSRLS).
+        role = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
+                               "SELECT rolsuper OR rolbypassrls, (SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = 'registry_app') "
+                               "FROM pg_roles WHERE rolname = 'registry_app'"], capture_output=True, text=True, timeout=30)
+        assert role.stdout.strip() == "f|t", role.stdout + role.stderr
 
         # The token works: a service built with the kit, verifying against the stack's JWKS, accepts it.
         http = subprocess.Popen([os.path.join(os.path.dirname(maestro_bin), "HTTPBench")],

@@ -54,7 +54,10 @@ struct DevUpCommand: AsyncParsableCommand {
             ]
             for (name, port) in Self.servicePorts.sorted(by: { $0.value < $1.value }) {
                 guard let binary = stack.serviceBinary(named: "maestro-\(name)") else { continue }
-                try stack.startService(name: name, binary: binary, port: port, environment: environment)
+                var serviceEnvironment = environment
+                serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
+                serviceEnvironment["MAESTRO_POSTGRES_MIGRATION_URL"] = postgresURL
+                try stack.startService(name: name, binary: binary, port: port, environment: serviceEnvironment)
                 try await stack.waitUntilReady(name: name, port: port)
                 rows.append((name, "http://127.0.0.1:\(port)"))
             }
@@ -89,6 +92,8 @@ private struct UntilShutdown: Service {
 struct DevStack {
     let root: URL
     private var stops: [() -> Void] = []
+    /// PostgreSQL's binaries and port, once started.
+    private var postgres: (bin: String, port: Int)?
 
     init(root: URL) {
         self.root = root
@@ -124,11 +129,23 @@ struct DevStack {
             throw CLIError("PostgreSQL did not start on port \(port) (see \(directory.path)/postgres.log): \(start.output.suffix(300))")
         }
         stops.append { _ = try? Self.run(asPostgres + ["\(bin)/pg_ctl", "-D", data.path, "-m", "fast", "-w", "stop"]) }
+        postgres = (bin, port)
         let created = try Self.run(["\(bin)/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", "maestro", "maestro"])
         guard created.status == 0 || created.output.contains("already exists") else {
             throw CLIError("could not create database maestro: \(created.output)")
         }
         return "postgres://maestro@127.0.0.1:\(port)/maestro?sslmode=disable"
+    }
+
+    /// The login role a service runs as: NOBYPASSRLS and owning nothing, so row-level security
+    /// holds for it as in production (its migrations run as the cluster owner `maestro`).
+    func runtimeRole(for service: String) throws -> String {
+        guard let (bin, port) = postgres else { throw CLIError("PostgreSQL is not started") }
+        let role = service.replacingOccurrences(of: "-", with: "_") + "_app"
+        let sql = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+        let created = try Self.run(["\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "maestro", "-d", "maestro", "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        guard created.status == 0 else { throw CLIError("could not create the PostgreSQL role \(role): \(created.output.suffix(300))") }
+        return "postgres://\(role)@127.0.0.1:\(port)/maestro?sslmode=disable"
     }
 
     /// Redis with an append-only file in <root>/redis.
