@@ -20,6 +20,7 @@ let package = Package(
     products: [
         .executable(name: "maestro", targets: ["maestro"]),
         .executable(name: "maestro-registry", targets: ["Registry"]),
+        .executable(name: "maestro-governance", targets: ["Governance"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
         .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
@@ -109,6 +110,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/registry",
+            sources: ["Sources"],
+            resources: [.copy("Migrations"), .copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "Governance",
+            dependencies: [
+                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/governance",
             sources: ["Sources"],
             resources: [.copy("Migrations"), .copy("openapi.yaml")],
             swiftSettings: swiftSettings

@@ -7,9 +7,12 @@ import Logging
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = MaestroRequestContext
     let verifier: TokenVerifier
+    let openPaths: Set<String>
 
-    public init(verifier: TokenVerifier) {
+    /// - Parameter openPaths: further exact paths anyone may call (e.g. governance's token exchange).
+    public init(verifier: TokenVerifier, openPaths: Set<String> = []) {
         self.verifier = verifier
+        self.openPaths = openPaths
     }
 
     /// The routes anyone may call (DESIGN §5).
@@ -18,7 +21,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.isOpen(request.uri.path) {
+        if Self.isOpen(request.uri.path) || openPaths.contains(request.uri.path) {
             return try await next(request, context)
         }
         guard let authorization = request.headers[.authorization] else {

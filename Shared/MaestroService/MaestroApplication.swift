@@ -50,14 +50,14 @@ public enum MaestroApplication {
     /// - Parameter errorFormats: compatibility APIs whose paths answer errors in their own shape.
     public static func router(configuration: ServiceConfiguration, verifier: TokenVerifier, redis: RedisClient?,
                               readiness: [ReadinessCheck], openAPI: OpenAPIDocument?, errorFormats: [CompatibilityErrorFormat] = [],
-                              logger: Logger, routes: (Router<MaestroRequestContext>) -> Void) -> Router<MaestroRequestContext> {
+                              openPaths: Set<String> = [], logger: Logger, routes: (Router<MaestroRequestContext>) -> Void) -> Router<MaestroRequestContext> {
         let router = Router(context: MaestroRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(formats: errorFormats))
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
-        router.add(middleware: AuthenticationMiddleware(verifier: verifier))
+        router.add(middleware: AuthenticationMiddleware(verifier: verifier, openPaths: openPaths))
         if let redis {
             router.add(middleware: RateLimitMiddleware(redis: redis, limit: configuration.rateLimit))
             router.add(middleware: IdempotencyMiddleware(redis: redis))
@@ -74,11 +74,11 @@ public enum MaestroApplication {
     ///   port opens, e.g. migrations; if it throws, the service stops.
     public static func build(name: String, configuration: ServiceConfiguration, logger: Logger, verifier: TokenVerifier,
                              services: Services, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
-                             errorFormats: [CompatibilityErrorFormat] = [],
+                             errorFormats: [CompatibilityErrorFormat] = [], openPaths: Set<String> = [],
                              beforeServerStarts: @escaping @Sendable () async throws -> Void = {},
                              routes: (Router<MaestroRequestContext>) -> Void) -> some ApplicationProtocol {
         let router = router(configuration: configuration, verifier: verifier, redis: services.redis,
-                            readiness: readiness, openAPI: openAPI, errorFormats: errorFormats, logger: logger, routes: routes)
+                            readiness: readiness, openAPI: openAPI, errorFormats: errorFormats, openPaths: openPaths, logger: logger, routes: routes)
         var app = Application(router: router,
                               configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: name),
                               services: services.ordered,

@@ -19,7 +19,14 @@ import FoundationNetworking
 ///   reuses its token pays for one signature check, not one per request. A reload that
 ///   drops a key forgets the tokens that key signed. At most `cacheCapacity` are remembered.
 public actor TokenVerifier {
-    public let source: ServiceConfiguration.KeySource
+    /// Where the key set comes from: a file, a URL, or (for the service that issues the
+    /// tokens) a function reading its own keys.
+    public enum Source: Sendable {
+        case configured(ServiceConfiguration.KeySource)
+        case provider(@Sendable () async throws -> Data)
+    }
+
+    public let source: Source
     public let refreshInterval: Duration
     public let minimumRefreshInterval: Duration
     private let logger: Logger
@@ -38,6 +45,12 @@ public actor TokenVerifier {
     }
 
     public init(source: ServiceConfiguration.KeySource, refreshInterval: Duration = .seconds(300),
+                minimumRefreshInterval: Duration = .seconds(30), cacheCapacity: Int = 10_000, logger: Logger) {
+        self.init(keySet: .configured(source), refreshInterval: refreshInterval, minimumRefreshInterval: minimumRefreshInterval,
+                  cacheCapacity: cacheCapacity, logger: logger)
+    }
+
+    public init(keySet source: Source, refreshInterval: Duration = .seconds(300),
                 minimumRefreshInterval: Duration = .seconds(30), cacheCapacity: Int = 10_000, logger: Logger) {
         self.source = source
         self.cacheCapacity = cacheCapacity
@@ -122,7 +135,12 @@ public actor TokenVerifier {
     }
 
     private func fetch() async throws -> Data {
+        let configured: ServiceConfiguration.KeySource
         switch source {
+        case .provider(let read): return try await read()
+        case .configured(let keySource): configured = keySource
+        }
+        switch configured {
         case .file(let path):
             return try Data(contentsOf: URL(fileURLWithPath: path))
         case .url(let url):
