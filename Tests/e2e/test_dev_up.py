@@ -77,9 +77,17 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
                                "FROM pg_roles WHERE rolname = 'registry_app'"], capture_output=True, text=True, timeout=30)
         assert role.stdout.strip() == "f|t", role.stdout + role.stderr
 
-        # The token works: a service built with the kit, verifying against the stack's JWKS, accepts it.
+        # Governance issued the token: its key set is what every service verifies against.
+        assert "http://127.0.0.1:7102" in banner
+        api_key = banner.split("Admin API key (tenant default; exchange it at POST /v1/tokens):\n")[1].splitlines()[0]
+        exchanged = requests.post("http://127.0.0.1:7102/v1/tokens", json={"api_key": api_key}, timeout=10)
+        assert exchanged.status_code == 200, exchanged.text
+        me = requests.get("http://127.0.0.1:7102/v1/me", headers={"Authorization": f"Bearer {exchanged.json()['access_token']}"}, timeout=10)
+        assert me.json()["subject"] == "admin" and me.json()["roles"] == ["admin"]
+
+        # The token works: a service built with the kit, verifying against governance's key set URL, accepts it.
         http = subprocess.Popen([os.path.join(os.path.dirname(maestro_bin), "HTTPBench")],
-                                env={"PATH": os.environ["PATH"], "MAESTRO_JWKS_FILE": os.path.join(stack_dir, "keys", "jwks.json"),
+                                env={"PATH": os.environ["PATH"], "MAESTRO_JWKS_URL": "http://127.0.0.1:7102/.well-known/jwks.json",
                                      "MAESTRO_HTTP_PORT": "7197", "MAESTRO_LOG_LEVEL": "warning"},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

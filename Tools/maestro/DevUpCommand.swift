@@ -45,27 +45,50 @@ struct DevUpCommand: AsyncParsableCommand {
             let broker = try stack.startBroker(logger: logger)
             let key = try DevSigningKey.loadOrCreate(in: root.appendingPathComponent("keys"))
             let jwksFile = root.appendingPathComponent("keys/\(DevSigningKey.jwksFile)").path
-            var rows: [(String, String)] = [
-                ("PostgreSQL", postgresURL), ("Redis", redisURL), ("Kafka (embedded)", broker.bootstrapServers), ("JWKS", jwksFile),
+            var rows: [(String, String)] = [("PostgreSQL", postgresURL), ("Redis", redisURL), ("Kafka (embedded)", broker.bootstrapServers)]
+            var environment = [
+                "MAESTRO_KAFKA_BROKERS": broker.bootstrapServers, "MAESTRO_REDIS_URL": redisURL, "MAESTRO_HTTP_HOST": "127.0.0.1",
+                "MAESTRO_POSTGRES_MIGRATION_URL": postgresURL,
             ]
-            let environment = [
-                "MAESTRO_KAFKA_BROKERS": broker.bootstrapServers, "MAESTRO_POSTGRES_URL": postgresURL,
-                "MAESTRO_REDIS_URL": redisURL, "MAESTRO_JWKS_FILE": jwksFile, "MAESTRO_HTTP_HOST": "127.0.0.1",
-            ]
-            for (name, port) in Self.servicePorts.sorted(by: { $0.value < $1.value }) {
+            // With governance built, it issues every token and the other services verify against its
+            // key set; without it, they verify against the dev signing key.
+            var adminKey: String?
+            let governancePort = Self.servicePorts["governance"]!
+            if let binary = stack.serviceBinary(named: "maestro-governance") {
+                let bootstrapKey = try DevAdminKey.loadOrCreate(in: root.appendingPathComponent("keys"))
+                var governanceEnvironment = environment
+                governanceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: "governance")
+                governanceEnvironment["MAESTRO_BOOTSTRAP_ADMIN_KEY"] = bootstrapKey
+                try stack.startService(name: "governance", binary: binary, port: governancePort, environment: governanceEnvironment)
+                try await stack.waitUntilReady(name: "governance", port: governancePort)
+                rows.append(("governance", "http://127.0.0.1:\(governancePort)"))
+                adminKey = bootstrapKey
+                environment["MAESTRO_JWKS_URL"] = "http://127.0.0.1:\(governancePort)/.well-known/jwks.json"
+                rows.append(("JWKS", environment["MAESTRO_JWKS_URL"]!))
+            } else {
+                environment["MAESTRO_JWKS_FILE"] = jwksFile
+                rows.append(("JWKS", jwksFile))
+            }
+            let infrastructureRows = rows.count
+            for (name, port) in Self.servicePorts.sorted(by: { $0.value < $1.value }) where name != "governance" {
                 guard let binary = stack.serviceBinary(named: "maestro-\(name)") else { continue }
                 var serviceEnvironment = environment
                 serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
-                serviceEnvironment["MAESTRO_POSTGRES_MIGRATION_URL"] = postgresURL
                 try stack.startService(name: name, binary: binary, port: port, environment: serviceEnvironment)
                 try await stack.waitUntilReady(name: name, port: port)
                 rows.append((name, "http://127.0.0.1:\(port)"))
             }
-            let token = try await key.token(subject: "admin", tenant: "default", roles: ["admin"], lifetime: .seconds(12 * 3600))
+            let token: String
+            if let adminKey {
+                token = try await DevAdminKey.exchange(adminKey, governancePort: governancePort)
+            } else {
+                token = try await key.token(subject: "admin", tenant: "default", roles: ["admin"], lifetime: .seconds(12 * 3600))
+            }
             let width = rows.map(\.0.count).max() ?? 0
             var lines = ["", "Maestro dev stack is ready (\(root.path)):"]
             lines += rows.map { "  \($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }
-            if rows.count == 4 { lines.append("  (no service binaries built yet)") }
+            if rows.count == infrastructureRows && adminKey == nil { lines.append("  (no service binaries built yet)") }
+            if let adminKey { lines += ["", "Admin API key (tenant default; exchange it at POST /v1/tokens):", adminKey] }
             lines += ["", "Admin token (tenant default, 12 h):", token, "", "Press Ctrl-C to stop."]
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
 

@@ -1,0 +1,41 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The dev stack's bootstrap admin API key, kept in `.maestro/keys/admin-api-key` (owner-only)
+/// so every `maestro dev up` registers, and then finds, the same one. For development only.
+enum DevAdminKey {
+    static let fileName = "admin-api-key"
+
+    static func loadOrCreate(in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent(fileName)
+        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        var generator = SystemRandomNumberGenerator()
+        let prefix = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let key = "mk_\(prefix)_\(secret)"
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data((key + "\n").utf8).write(to: file, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        return key
+    }
+
+    /// A 12-hour admin token from governance for the key.
+    static func exchange(_ key: String, governancePort: Int) async throws -> String {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(governancePort)/v1/tokens")!, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["api_key": key, "lifetime_seconds": 12 * 3600])
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200,
+              let body = try JSONSerialization.jsonObject(with: data) as? [String: Any], let token = body["access_token"] as? String else {
+            throw CLIError("governance did not accept the dev admin API key (\(String(decoding: data, as: UTF8.self))); " +
+                           "if its database was bootstrapped with another key, remove .maestro/postgres to start over")
+        }
+        return token
+    }
+}
