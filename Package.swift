@@ -198,6 +198,13 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "Tests/RegistryTests", swiftSettings: swiftSettings),
+        .testTarget(name: "GovernanceTests", dependencies: [
+            "Governance", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ], path: "Tests/GovernanceTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

@@ -71,7 +71,7 @@ public struct PostgresMigrator: Sendable {
             );
             DO $$ BEGIN
                 CREATE ROLE \(runtimeGroupRole) NOLOGIN;
-            EXCEPTION WHEN duplicate_object THEN NULL;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- another database's migrator created it concurrently
             END $$;
             GRANT USAGE ON SCHEMA \(schema) TO \(runtimeGroupRole);
             """, on: connection, logger: logger)

@@ -1,3 +1,4 @@
+import Foundation
 import MaestroPostgres
 import MaestroTestSupport
 import PostgresNIO
@@ -85,6 +86,24 @@ struct MigrationTests {
         }
         #expect(results.flatMap { $0 }.sorted() == ["0001_models", "0001_outbox_inbox", "0002_versions", "0003_slow"])
         #expect(results.contains { $0.isEmpty })
+    }
+
+    @Test("services migrating one schema name in several databases at once share its cluster-wide runtime role without failing")
+    func concurrentDatabasesShareTheRuntimeRole() async throws {
+        // Roles are cluster-wide while the migration lock is per database: each migrator may be the one creating the role.
+        let schema = "race_" + UUID().uuidString.prefix(8).lowercased()
+        var databases: [TestDatabase] = []
+        for _ in 0..<6 { databases.append(try await TestDatabase.create()) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for database in databases {
+                group.addTask {
+                    try await withRunning(makeClient(try database.ownerSettings(schema: schema))) { client in
+                        _ = try await database.migrator(client, schema: schema, migrations: [Self.first]).migrate()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test("bad settings are reported without the password")

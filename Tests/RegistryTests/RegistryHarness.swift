@@ -31,10 +31,15 @@ struct RegistryHarness {
 
     /// Runs `body` with a fresh registry; the PostgreSQL and Redis clients run around it.
     static func with<Result: Sendable>(maxBodyBytes: Int = 1 << 20, _ body: (RegistryHarness) async throws -> Result) async throws -> Result {
-        let database = try await TestDatabase.create()
-        let ownerSettings = try database.ownerSettings(schema: RegistryStore.schema)
-        try await PostgresMigrator.migrate(settings: ownerSettings, runtimeLoginRole: database.runtimeRole,
-                                           migrations: RegistryService.migrations(), logger: logger)
+        let database: TestDatabase
+        do {
+            database = try await TestDatabase.create()
+            try await PostgresMigrator.migrate(settings: try database.ownerSettings(schema: RegistryStore.schema), runtimeLoginRole: database.runtimeRole,
+                                               migrations: RegistryService.migrations(), logger: logger)
+        } catch {
+            // PSQLError hides the server's message unless reflected; a failed setup should say what failed.
+            throw TestSetupError("registry test database setup failed: \(String(reflecting: error))")
+        }
         let settings = try database.runtimeSettings(schema: RegistryStore.schema)
         let client = makeClient(settings)
         let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("maestro-registry-tests-\(UUID().uuidString)")

@@ -72,6 +72,7 @@ struct IdentityAPI: Sendable {
     }
 
     @Sendable func createPrincipal(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
         var request = request
         let body = try await request.decodeJSON(as: CreatePrincipalRequest.self, context: context)
         let (tenant, actor) = try actingTenant(context, requested: body.tenant)
@@ -115,6 +116,7 @@ struct IdentityAPI: Sendable {
     }
 
     @Sendable func createAPIKey(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
         var request = request
         let body = try await request.decodeJSON(as: CreateAPIKeyRequest.self, context: context)
         let (tenant, actor) = try actingTenant(context, requested: body.tenant)

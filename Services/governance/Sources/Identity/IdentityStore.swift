@@ -104,6 +104,9 @@ struct IdentityStore: Sendable {
 
     func principals(tenant: String) async throws -> [PrincipalRecord] {
         try await client.withTenantTransaction(tenant, logger: logger) { connection in
+            guard try await count("SELECT 1 FROM governance.tenants WHERE id = \(tenant)", on: connection) == 1 else {
+                throw GovernanceError.notFound("Tenant '\(tenant)'")
+            }
             var ids: [UUID] = []
             for try await id in try await connection.query("SELECT id FROM governance.principals WHERE tenant_id = \(tenant) ORDER BY name", logger: logger)
                 .decode(UUID.self) { ids.append(id) }
