@@ -14,6 +14,9 @@ import MaestroRedis
 /// - The first request's body is kept with the record and compared byte for byte: the
 ///   same key with a different body is 422.
 /// - A request that throws or answers 5xx releases the key, so the client may retry it.
+/// - A response marked `Cache-Control: no-store` (it carries a secret, e.g. a new API key)
+///   is never kept: the key still records that the request succeeded, and a retry gets 409
+///   instead of the secret.
 /// - **Fails closed**: if Redis is unreachable, a POST carrying the header gets 503,
 ///   because running it unprotected could apply its effect twice.
 public struct IdempotencyMiddleware: RouterMiddleware {
@@ -79,7 +82,11 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         record.headers = Dictionary(uniqueKeysWithValues: Self.storedHeaders.compactMap { name in
             response.headers[name].map { (name.canonicalName, $0) }
         })
-        record.body = body
+        if response.headers[.cacheControl]?.lowercased().contains("no-store") == true {
+            record.withheld = true
+        } else {
+            record.body = body
+        }
         do {
             try await redis.set(key, Self.encode(record), ttl: ttl)
         } catch {
@@ -100,6 +107,9 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         }
         guard record.state == .complete, let code = record.status else {
             throw HTTPProblem.conflict("A request with this Idempotency-Key is being processed; retry later.")
+        }
+        if record.withheld == true {
+            throw HTTPProblem.conflict("The request with this Idempotency-Key already succeeded; its response held a secret, which is not kept.")
         }
         var headers = HTTPFields()
         for (name, value) in record.headers ?? [:] {
@@ -144,6 +154,8 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         var status: Int?
         var headers: [String: String]?
         var body: Data?
+        /// The response held a secret and was not kept.
+        var withheld: Bool?
     }
 }
 

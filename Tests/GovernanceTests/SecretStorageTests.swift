@@ -79,4 +79,27 @@ struct SecretStorageTests {
             }
         }
     }
+
+    @Test("a retried key creation with the same Idempotency-Key creates nothing more and never replays the secret")
+    func idempotentRetryWithholdsTheSecret() async throws {
+        try await GovernanceHarness.with { governance in
+            try await governance.application.governance { api in
+                let admin = try await api.token(governance.adminKey)
+                let principal = try await api.createPrincipal(token: admin, #"{"name":"retrier","kind":"service_account"}"#)
+                var headers = HTTPFields.json(admin)
+                headers[IdempotencyMiddleware.header] = "create-key-1"
+                let body = #"{"principal_id":"\#(principal)"}"#
+                let first = try await api.client.execute(uri: "/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(first.status == .created)
+                #expect(first.headers[.cacheControl] == "no-store")
+                let secret = try #require(string(try first.json["api_key"]))
+                let retry = try await api.client.execute(uri: "/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(retry.status == .conflict)
+                #expect(!String(buffer: retry.body).contains(secret.suffix(43)))
+                let keys = try await api.get("/v1/api-keys", token: admin).json
+                guard case .array(let items)? = keys["items"] else { throw TestSetupError("no items") }
+                #expect(items.count == 2)  // the bootstrap admin's and this one
+            }
+        }
+    }
 }

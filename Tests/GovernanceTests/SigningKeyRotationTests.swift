@@ -23,7 +23,7 @@ struct SigningKeyRotationTests {
                 let rotated = try await api.client.execute(uri: "/v1/signing-keys/rotate", method: .post, headers: .bearer(before))
                 #expect(rotated.status == .ok)
                 let newKid = try #require(string(try rotated.json["kid"]))
-                #expect(try rotated.json["signs_after_seconds"] == .string("0"))
+                #expect(try rotated.json["signs_after_seconds"] == .number(0))
                 #expect(newKid != oldKid)
                 #expect(try await api.publishedKeyIDs() == [oldKid, newKid])
 
@@ -54,7 +54,7 @@ struct SigningKeyRotationTests {
                 let rotated = try await api.client.execute(uri: "/v1/signing-keys/rotate", method: .post, headers: .bearer(before))
                 #expect(rotated.status == .ok)
                 let newKid = try #require(string(try rotated.json["kid"]))
-                #expect(try rotated.json["signs_after_seconds"] == .string("600"))
+                #expect(try rotated.json["signs_after_seconds"] == .number(600))
                 #expect(try await api.publishedKeyIDs() == [oldKid, newKid])
 
                 let after = try await api.token(governance.adminKey)

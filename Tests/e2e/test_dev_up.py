@@ -77,6 +77,16 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
                                "FROM pg_roles WHERE rolname = 'registry_app'"], capture_output=True, text=True, timeout=30)
         assert role.stdout.strip() == "f|t", role.stdout + role.stderr
 
+        # MLflow's own client works with the governance-issued token.
+        os.environ["MLFLOW_TRACKING_TOKEN"] = token
+        try:
+            from mlflow import MlflowClient
+            mlflow = MlflowClient(tracking_uri="http://127.0.0.1:7101", registry_uri="http://127.0.0.1:7101")
+            mlflow.create_registered_model("dev-up-model", tags={"team": "risk"})
+            assert mlflow.get_registered_model("dev-up-model").tags == {"team": "risk"}
+        finally:
+            del os.environ["MLFLOW_TRACKING_TOKEN"]
+
         # Governance issued the token: its key set is what every service verifies against.
         assert "http://127.0.0.1:7102" in banner
         api_key = banner.split("Admin API key (tenant default; exchange it at POST /v1/tokens):\n")[1].splitlines()[0]

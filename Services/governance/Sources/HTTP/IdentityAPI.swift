@@ -45,7 +45,9 @@ struct IdentityAPI: Sendable {
         }
         let (tenant, principal) = try await store.authenticate(body.apiKey)
         let token = try await store.issueToken(tenant: tenant, principal: principal, lifetime: lifetime)
-        return try .json(TokenResponse(accessToken: token, tokenType: "Bearer", expiresIn: Int(lifetime.components.seconds)))
+        var response = try Response.json(TokenResponse(accessToken: token, tokenType: "Bearer", expiresIn: Int(lifetime.components.seconds)))
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func me(_ request: Request, context: MaestroRequestContext) async throws -> Response {
@@ -128,7 +130,10 @@ struct IdentityAPI: Sendable {
         validation.check(body.expiresAt.map { $0 > Date() } ?? true, "expires_at", "must be in the future")
         try validation.validate()
         let (record, secret) = try await store.createAPIKey(tenant: tenant, principal: principal, name: body.name, expiresAt: body.expiresAt, actor: actor)
-        return try .json(APIKeyBody(record, tenant: tenant, secret: secret), status: .created)
+        // The secret is in this answer only: nothing may keep it, the idempotency store included.
+        var response = try Response.json(APIKeyBody(record, tenant: tenant, secret: secret), status: .created)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func listAPIKeys(_ request: Request, context: MaestroRequestContext) async throws -> Response {
@@ -145,7 +150,7 @@ struct IdentityAPI: Sendable {
     @Sendable func rotateSigningKey(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         _ = try platformAdmin(context)
         let kid = try await store.rotateSigningKey(lead: settings.keyPublishLead, tokenLifetime: settings.maxTokenLifetime)
-        return try .json(["kid": kid, "signs_after_seconds": String(settings.keyPublishLead.components.seconds)])
+        return try .json(RotationBody(kid: kid, signsAfterSeconds: Int(settings.keyPublishLead.components.seconds)))
     }
 
     private func platformAdmin(_ context: MaestroRequestContext) throws(HTTPProblem) -> Principal {
@@ -160,6 +165,15 @@ struct IdentityAPI: Sendable {
         guard let requested, requested != admin.tenant else { return (admin.tenant, admin.subject) }
         guard admin.tenant == Self.platformTenant else { throw .notFound("Tenant '\(requested)' does not exist.") }
         return (requested, admin.subject)
+    }
+}
+
+struct RotationBody: Encodable {
+    let kid: String
+    let signsAfterSeconds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case kid, signsAfterSeconds = "signs_after_seconds"
     }
 }
 
