@@ -47,10 +47,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def registry(maestro_bin, brokers, tmp_path_factory):
     """A running maestro-registry on its own database of the make-test PostgreSQL, with a
-    signing key of its own; yields (base URL, a function minting tokens)."""
+    signing key of its own; yields (base URL, a function minting tokens). Per module: two
+    registries with different databases must not share the broker's consumer groups at once."""
     import requests
     import time
 
@@ -94,3 +95,58 @@ def registry(maestro_bin, brokers, tmp_path_factory):
     status = process.wait(timeout=60)
     log.close()
     assert status == 0, f"maestro-registry exited with {status} on SIGTERM: {(home / 'registry.log').read_text()[-2000:]}"
+
+
+def _start(binary, env, home, name):
+    """Starts a service binary and waits until /health/ready answers 200; returns (process, url, log path)."""
+    import requests
+    import time
+
+    port = _free_port()
+    log_path = home / f"{name}.log"
+    log = open(log_path, "w")
+    environment = {key: value for key, value in {**os.environ, **env, "MAESTRO_HTTP_PORT": str(port)}.items() if value is not None}
+    process = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env=environment)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}: {log_path.read_text()}")
+        try:
+            if requests.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return process, url, log_path
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not become ready: {log_path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def governed(maestro_bin, brokers, tmp_path_factory):
+    """maestro-governance and a maestro-registry that trusts its tokens, each on its own database;
+    yields (governance URL, registry URL, admin API key)."""
+    admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
+    home = tmp_path_factory.mktemp("governed")
+    suffix = uuid.uuid4().hex[:8]
+    common = {"MAESTRO_REDIS_URL": _required("MAESTRO_REDIS_URL"), "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning",
+              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000"}
+    urls = {}
+    for service in ("governance", "registry"):
+        subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)
+        urls[service] = admin_url.rsplit("/", 1)[0] + f"/e2e_{service}_{suffix}?sslmode=disable"
+    admin_key = "mk_" + uuid.uuid4().hex[:12] + "_" + (uuid.uuid4().hex + uuid.uuid4().hex)[:43]
+    directory = os.path.dirname(maestro_bin)
+    governance, governance_url, governance_log = _start(os.path.join(directory, "maestro-governance"), {
+        **common, "MAESTRO_POSTGRES_URL": urls["governance"], "MAESTRO_BOOTSTRAP_ADMIN_KEY": admin_key,
+        "MAESTRO_GOVERNANCE_EXPIRY_SECONDS": "1"}, home, "governance")
+    try:
+        registry, registry_url, registry_log = _start(os.path.join(directory, "maestro-registry"), {
+            **common, "MAESTRO_POSTGRES_URL": urls["registry"], "MAESTRO_JWKS_URL": f"{governance_url}/.well-known/jwks.json",
+            "MAESTRO_JWKS_FILE": None}, home, "registry")
+    except BaseException:
+        governance.kill()  # never leave a member in the broker's consumer groups behind
+        raise
+    yield governance_url, registry_url, admin_key
+    for process, log_path in ((registry, registry_log), (governance, governance_log)):
+        process.terminate()
+        assert process.wait(timeout=60) == 0, log_path.read_text()[-2000:]

@@ -9,7 +9,8 @@ import MaestroService
 import PostgresNIO
 
 /// `maestro-governance`: tenants, principals, role bindings, API keys, ES256 access tokens and
-/// the JWKS every service verifies against. Port 7102, schema `governance`, topic
+/// the JWKS every service verifies against; approval policies and the approval workflow that
+/// gates the registry's promotions. Port 7102, schema `governance`, topic
 /// `maestro.governance.events`.
 ///
 /// Start-up: configuration, migrations as the schema owner, a signing key, the bootstrap
@@ -57,10 +58,17 @@ enum GovernanceService {
         let store = IdentityStore(client: postgres, settings: postgresSettings, logger: logger)
         let relay = OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)
         let verifier = verifier(store: store, logger: logger)
+        let approvals = ApprovalStore(identity: store)
+        let promotions = PromotionRequestHandler(approvals: approvals, inbox: Inbox(settings: postgresSettings))
+        let promotionConsumer = try EventConsumer(
+            configuration: EventConsumerConfiguration(name: PromotionRequestHandler.consumerName, topics: [.registryEvents],
+                                                      bootstrapServers: configuration.kafkaBrokers),
+            producer: producer, logger: logger) { event, _ in try await promotions.handle(event) }
+        let expiry = ApprovalExpiryService(approvals: approvals, interval: settings.expiryInterval)
 
         let app = MaestroApplication.build(
             name: "maestro-governance", configuration: configuration, logger: logger, verifier: verifier,
-            services: .init(producer: producer, postgres: postgres, redis: redis, relay: relay),
+            services: .init(producer: producer, postgres: postgres, redis: redis, relay: relay, consumers: [promotionConsumer, expiry]),
             readiness: [.postgres(postgres), .redis(redis), .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))],
             openAPI: try openAPI(), openPaths: openPaths,
             beforeServerStarts: {
@@ -70,7 +78,10 @@ enum GovernanceService {
                     FileHandle.standardOutput.write(Data("maestro-governance: created tenant default and principal admin; admin API key: \(shown)\n".utf8))
                 }
             },
-            routes: { router in IdentityAPI(store: store, settings: settings).register(on: router) })
+            routes: { router in
+                IdentityAPI(store: store, settings: settings).register(on: router)
+                ApprovalAPI(approvals: approvals).register(on: router)
+            })
         try await app.runService()
     }
 }

@@ -10,6 +10,8 @@ struct GovernanceSettings: Sendable {
     /// How long a new signing key is published before it signs: longer than the verifiers'
     /// key set refresh (5 minutes), so none meets a token from a key it has not fetched.
     var keyPublishLead: Duration = .seconds(10 * 60)
+    /// How often pending approval requests past their deadline are expired.
+    var expiryInterval: Duration = .seconds(5)
     /// The admin API key the first start registers, if given (`mk_<12 hex>_<43 base64url>`).
     var bootstrapAdminKey: String?
 
@@ -18,6 +20,11 @@ struct GovernanceSettings: Sendable {
         if let minutes = environment["MAESTRO_GOVERNANCE_TOKEN_MINUTES"] {
             if let value = Int(minutes), (1...720).contains(value) { tokenLifetime = .seconds(value * 60) } else {
                 problems.append("MAESTRO_GOVERNANCE_TOKEN_MINUTES: must be a whole number of minutes from 1 to 720, got '\(minutes)'")
+            }
+        }
+        if let seconds = environment["MAESTRO_GOVERNANCE_EXPIRY_SECONDS"] {
+            if let value = Int(seconds), (1...3600).contains(value) { expiryInterval = .seconds(value) } else {
+                problems.append("MAESTRO_GOVERNANCE_EXPIRY_SECONDS: must be a whole number of seconds from 1 to 3600, got '\(seconds)'")
             }
         }
         if let key = environment["MAESTRO_BOOTSTRAP_ADMIN_KEY"], !key.isEmpty {

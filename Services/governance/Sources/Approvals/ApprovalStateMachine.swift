@@ -68,6 +68,14 @@ struct ApprovalRequest: Sendable, Equatable {
         self.checks = checks
     }
 
+    /// A stored request, as it was left.
+    init(restoring state: State, policy: GovernanceEvent.ApprovalPolicy, requester: String, requestedAt: Date, checks: [CheckResult],
+         decisions: [Decision]) {
+        self.init(policy: policy, requester: requester, requestedAt: requestedAt, checks: checks)
+        self.state = state
+        self.decisions = decisions
+    }
+
     var expiresAt: Date { requestedAt.addingTimeInterval(TimeInterval(policy.expiresAfterSeconds)) }
     var failedChecks: [String] { checks.filter { !$0.passed }.map(\.name) }
     var approvals: Int { decisions.filter(\.approve).count }

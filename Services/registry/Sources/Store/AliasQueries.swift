@@ -145,7 +145,7 @@ extension RegistryStore {
     }
 
     func moveAlias(_ id: UUID, modelName: String, alias: String, from previous: Int?, to number: Int, reason: String?, promotion: UUID?,
-                   movedBy: String, _ caller: Caller, at now: Date, on connection: PostgresConnection) async throws -> AliasMove {
+                   movedBy: String, _ caller: Caller, at now: Date, causation: CloudEvent? = nil, on connection: PostgresConnection) async throws -> AliasMove {
         try await count("""
             INSERT INTO registry.aliases VALUES (\(caller.tenant), \(id), \(alias), \(number), \(now))
             ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
@@ -155,7 +155,7 @@ extension RegistryStore {
         try await touchModel(id, caller, on: connection)
         try await emit(RegistryEvent.AliasMoved(modelName: modelName, alias: alias, previousVersion: previous, version: number, reason: reason,
                                                 promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, movedAt: now),
-                       model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: connection)
+                       model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, causation: causation, on: connection)
         return AliasMove(alias: alias, previousVersion: previous, version: number, reason: reason, promotionID: promotion, movedBy: movedBy, movedAt: now)
     }
 

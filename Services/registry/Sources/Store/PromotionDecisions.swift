@@ -56,7 +56,7 @@ extension RegistryStore {
                 """, logger: logger).decode(Int.self) { previous = version }
             try await close(promotionID, state: .completed, approvalID: approvalID, decision: "granted", at: now, on: connection)
             let move = try await moveAlias(modelID, modelName: modelName, alias: alias, from: previous, to: number, reason: "promotion \(promotion) approved",
-                                           promotion: promotionID, movedBy: requestedBy, system, at: now, on: connection)
+                                           promotion: promotionID, movedBy: requestedBy, system, at: now, causation: causation, on: connection)
             try await emit(RegistryEvent.PromotionCompleted(promotionID: promotion, modelName: modelName, version: number, alias: alias,
                                                             previousVersion: previous, approvalID: approvalID, completedAt: now),
                            model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
