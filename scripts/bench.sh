@@ -6,6 +6,7 @@
 # - HTTP kit: an authenticated GET that does no I/O, driven by wrk on loopback (target >= 10,000 req/s), with p99.
 # - Redis: pipelined HMGET through MaestroRedis against redis-benchmark on the same server (scripts/bench-redis.sh).
 # - Registry: search, alias resolve and version create on 10,000 seeded models (scripts/bench-registry.sh).
+# - Governance: the token exchange, p50/p99 (scripts/bench-governance.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,3 +76,4 @@ awk '
 
 scripts/bench-redis.sh
 scripts/bench-registry.sh
+scripts/bench-governance.sh

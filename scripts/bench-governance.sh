@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Governance figures for `make bench`, on its own PostgreSQL, Redis and embedded broker with a
+# release maestro-governance: the token exchange (POST /v1/tokens: key lookup, SHA-256 compare,
+# roles, ES256 signature) p50/p99 with wrk at 1 and 4 connections. The verification side (an
+# authenticated route with cached JWKS) is the HTTP kit figure of scripts/bench.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${BENCH_GOVERNANCE_SECONDS:-10}
+port=${BENCH_GOVERNANCE_PORT:-7194}
+test_dir=.maestro/bench-governance
+rm -rf "$test_dir"
+mkdir -p "$test_dir/run"
+swift build -c release --product maestro-governance
+swift build -c release --product maestro
+bin=.build/release
+
+source scripts/processes.sh
+start_broker "$test_dir"
+MAESTRO_TEST_POSTGRES_PORT=${BENCH_GOVERNANCE_POSTGRES_PORT:-7438} MAESTRO_TEST_REDIS_PORT=${BENCH_GOVERNANCE_REDIS_PORT:-7385} source scripts/test-servers.sh
+postgres_url="${MAESTRO_TEST_POSTGRES_ADMIN_URL%/*}/governance_bench"
+psql "$MAESTRO_TEST_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE governance_bench"
+export BENCH_API_KEY="mk_$(openssl rand -hex 6)_$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n')"
+MAESTRO_HTTP_PORT=$port MAESTRO_POSTGRES_URL="$postgres_url?sslmode=disable" MAESTRO_KAFKA_BROKERS="$bootstrap" MAESTRO_LOG_LEVEL=warning \
+    MAESTRO_BOOTSTRAP_ADMIN_KEY="$BENCH_API_KEY" "$bin/maestro-governance" >"$test_dir/governance.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.2; done
+curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/tokens" -H 'Content-Type: application/json' -d "{\"api_key\":\"$BENCH_API_KEY\"}" \
+    || { echo "the bench API key is not accepted:"; cat "$test_dir/governance.log"; exit 1; }
+
+echo
+printf "%-30s %5s %10s %10s %10s %8s\n" "governance (wrk -t1 -d${seconds}s)" "conns" "req/s" "p50" "p99" "non-2xx"
+for connections in 1 4; do
+    wrk -t1 -c"$connections" -d"${seconds}s" --latency -s Benchmarks/governance/token.lua "http://127.0.0.1:$port/v1/tokens" >"$test_dir/wrk.txt"
+    printf "%-30s %5s %10.0f %10s %10s %8s\n" "POST /v1/tokens" "$connections" "$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")" \
+        "$(awk '$1 == "50%" {print $2}' "$test_dir/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")" \
+        "$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt" | grep . || echo 0)"
+done
