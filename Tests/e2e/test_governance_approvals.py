@@ -128,6 +128,9 @@ def test_a_failing_check_blocks_approval(governed, unique):
     governance, registry, admin, ana, bea, carl, model, promotion_id, approval_id = setup(governed, unique, signature=False)
     detail = call(governance, "GET", f"/v1/approvals/{approval_id}", admin).json()
     assert [c["name"] for c in detail["checks"] if not c["passed"]] == ["signature_present"]
+    discussed = call(governance, "POST", f"/v1/approvals/{approval_id}/comments", ana, {"comment": "signature coming in v2"})
+    assert discussed.status_code == 201 and [c["comment"] for c in discussed.json()["items"]] == ["signature coming in v2"]
+    assert call(governance, "GET", f"/v1/approvals/{approval_id}", admin).json()["state"] == "PENDING"
     blocked = call(governance, "POST", f"/v1/approvals/{approval_id}/decisions", bea, {"approve": True})
     assert blocked.status_code == 409 and "signature_present" in blocked.json()["detail"]
     rejected = call(governance, "POST", f"/v1/approvals/{approval_id}/decisions", bea, {"approve": False, "comment": "sign it"})

@@ -58,6 +58,21 @@ CREATE TABLE approval_decisions (
     PRIMARY KEY (approval_id, seq)
 );
 
+-- Discussion on a request, apart from decisions.
+CREATE TABLE approval_comments (
+    tenant_id   text        NOT NULL,
+    approval_id uuid        NOT NULL REFERENCES approval_requests (id),
+    seq         integer     NOT NULL,
+    principal   text        NOT NULL,
+    comment     text        NOT NULL,
+    commented_at timestamptz NOT NULL,
+    PRIMARY KEY (approval_id, seq)
+);
+
+ALTER TABLE approval_comments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE approval_comments FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON approval_comments
+    USING (tenant_id = current_setting('maestro.tenant', true)) WITH CHECK (tenant_id = current_setting('maestro.tenant', true));
 ALTER TABLE policies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE policies FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON policies
@@ -75,4 +90,4 @@ ALTER TABLE approval_decisions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON approval_decisions
     USING (tenant_id = current_setting('maestro.tenant', true)) WITH CHECK (tenant_id = current_setting('maestro.tenant', true));
 
-GRANT SELECT, INSERT, UPDATE ON policies, approval_requests, approval_checks, approval_decisions TO {{runtime_role}};
+GRANT SELECT, INSERT, UPDATE ON policies, approval_requests, approval_checks, approval_decisions, approval_comments TO {{runtime_role}};

@@ -33,6 +33,41 @@ extension ApprovalStore {
         }
     }
 
+    struct Comment: Sendable {
+        let principal: String
+        let comment: String
+        let at: Date
+    }
+
+    /// Adds a comment to a request in any state (discussion, apart from decisions).
+    func comment(_ id: UUID, tenant: String, principal: String, text: String) async throws -> [Comment] {
+        try await identity.client.withTenantTransaction(tenant, logger: logger) { connection in
+            _ = try await load(id, tenant: tenant, lock: true, on: connection)
+            try await identity.count("""
+                INSERT INTO governance.approval_comments
+                SELECT \(tenant), \(id), COALESCE(max(seq), 0) + 1, \(principal), \(text), \(Date()) FROM governance.approval_comments WHERE approval_id = \(id)
+                """, on: connection)
+            return try await comments(id, on: connection)
+        }
+    }
+
+    func comments(_ id: UUID, on connection: PostgresConnection) async throws -> [Comment] {
+        var result: [Comment] = []
+        for try await (principal, text, at) in try await connection.query("""
+            SELECT principal, comment, commented_at FROM governance.approval_comments WHERE approval_id = \(id) ORDER BY seq
+            """, logger: logger).decode((String, String, Date).self) {
+            result.append(Comment(principal: principal, comment: text, at: at))
+        }
+        return result
+    }
+
+    func comments(_ id: UUID, tenant: String) async throws -> [Comment] {
+        try await identity.client.withTenantTransaction(tenant, logger: logger) { connection in
+            _ = try await load(id, tenant: tenant, lock: false, on: connection)
+            return try await comments(id, on: connection)
+        }
+    }
+
     func get(_ id: UUID, tenant: String) async throws -> StoredApproval {
         try await identity.client.withTenantTransaction(tenant, logger: logger) { try await load(id, tenant: tenant, lock: false, on: $0) }
     }

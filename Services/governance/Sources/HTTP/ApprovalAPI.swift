@@ -16,6 +16,8 @@ struct ApprovalAPI: Sendable {
         v1.get("approvals", use: list)
         v1.post("approvals", use: open)
         v1.post("approvals/:id/cancel", use: cancel)
+        v1.get("approvals/:id/comments", use: listComments)
+        v1.post("approvals/:id/comments", use: addComment)
         v1.get("approvals/:id", use: get)
         v1.post("approvals/:id/decisions", use: decide)
     }
@@ -79,6 +81,25 @@ struct ApprovalAPI: Sendable {
         } catch let refusal as ApprovalRequest.Refusal {
             throw refusal.problem
         }
+    }
+
+    @Sendable func listComments(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let caller = try context.require(.viewer)
+        let comments = try await approvals.comments(try context.uuidParameter("id"), tenant: caller.tenant)
+        return try .json(Page(items: comments.map(CommentBody.init), nextPageToken: nil))
+    }
+
+    /// Anyone who may read the request may discuss it; a comment decides nothing.
+    @Sendable func addComment(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let caller = try context.require(.viewer)
+        var request = request
+        let body = try await request.decodeJSON(as: CommentRequest.self, context: context)
+        var validation = FieldValidation()
+        validation.check(!body.comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && body.comment.count <= 5000, "comment",
+                         "must be 1 to 5,000 characters")
+        try validation.validate()
+        let comments = try await approvals.comment(try context.uuidParameter("id"), tenant: caller.tenant, principal: caller.subject, text: body.comment)
+        return try .json(Page(items: comments.map(CommentBody.init), nextPageToken: nil), status: .created)
     }
 
     @Sendable func get(_ request: Request, context: MaestroRequestContext) async throws -> Response {

@@ -55,6 +55,27 @@ struct OpenApprovalRequest: StrictJSONBody {
     var reason: String?
 }
 
+struct CommentRequest: StrictJSONBody {
+    static let members: Set<String> = ["comment"]
+    var comment: String
+}
+
+struct CommentBody: Encodable {
+    let principal: String
+    let comment: String
+    let commentedAt: Date
+
+    init(_ comment: ApprovalStore.Comment) {
+        principal = comment.principal
+        self.comment = comment.comment
+        commentedAt = comment.at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case principal, comment, commentedAt = "commented_at"
+    }
+}
+
 struct DecisionRequest: StrictJSONBody {
     static let members: Set<String> = ["approve", "comment"]
     var approve: Bool
