@@ -19,6 +19,8 @@ struct GovernanceHarness: @unchecked Sendable {
     let database: TestDatabase
     let client: PostgresClient
     let store: IdentityStore
+    /// Approval policies and requests on the same store; its routes are on the router.
+    let approvals: ApprovalStore
     let redis: RedisClient
     let router: Router<MaestroRequestContext>
     let settings: GovernanceSettings
@@ -51,17 +53,21 @@ struct GovernanceHarness: @unchecked Sendable {
         ], defaultPort: 0)
         let redis = RedisClient(configuration: try configuration.redisConfiguration(poolSize: 4), logger: logger)
         let store = IdentityStore(client: client, settings: runtimeSettings, logger: logger)
+        let approvals = ApprovalStore(identity: store)
         let verifier = GovernanceService.verifier(store: store, logger: logger)
         let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: redis, readiness: [],
                                                openAPI: try GovernanceService.openAPI(), openPaths: GovernanceService.openPaths,
-                                               logger: logger) { IdentityAPI(store: store, settings: settings).register(on: $0) }
+                                               logger: logger) { router in
+            IdentityAPI(store: store, settings: settings).register(on: router)
+            ApprovalAPI(approvals: approvals).register(on: router)
+        }
         defer { Task { await redis.close() } }
         return try await withRunning(client) { _ in
             try await store.ensureSigningKey()
             guard let adminKey = try await store.bootstrap(adminKey: bootstrapKey) else {
                 throw TestSetupError("the bootstrap of a fresh database returned no admin key")
             }
-            let harness = GovernanceHarness(database: database, client: client, store: store, redis: redis, router: router,
+            let harness = GovernanceHarness(database: database, client: client, store: store, approvals: approvals, redis: redis, router: router,
                                             settings: settings, adminKey: adminKey)
             return try await body(harness)
         }

@@ -87,7 +87,7 @@ struct SecretStorageTests {
                 let admin = try await api.token(governance.adminKey)
                 let principal = try await api.createPrincipal(token: admin, #"{"name":"retrier","kind":"service_account"}"#)
                 var headers = HTTPFields.json(admin)
-                headers[IdempotencyMiddleware.header] = "create-key-1"
+                headers[IdempotencyMiddleware.header] = "create-key-\(UUID().uuidString)"
                 let body = #"{"principal_id":"\#(principal)"}"#
                 let first = try await api.client.execute(uri: "/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: body))
                 #expect(first.status == .created)

@@ -34,13 +34,13 @@ struct ApprovalRequest: Sendable, Equatable {
 
         var description: String {
             switch self {
-            case .notPending(let state): "the request is already \(state.rawValue)"
-            case .missingRole(let role): "deciding takes the \(role) role"
-            case .selfApproval: "separation of duties: the requester cannot approve their own request"
+            case .notPending(let state): "The request is already \(state.rawValue)"
+            case .missingRole(let role): "Deciding takes the \(role) role"
+            case .selfApproval: "Separation of duties: the requester cannot approve their own request"
             case .alreadyApproved(let principal): "\(principal) has already approved; approvals must come from distinct principals"
-            case .checksFailed(let checks): "failing checks block approval: \(checks.joined(separator: ", "))"
-            case .expired: "the request has expired"
-            case .notRequester: "only the requester or an admin can cancel the request"
+            case .checksFailed(let checks): "Failing checks block approval: \(checks.joined(separator: ", "))"
+            case .expired: "The request has expired"
+            case .notRequester: "Only the requester or an admin can cancel the request"
             }
         }
     }
@@ -61,22 +61,25 @@ struct ApprovalRequest: Sendable, Equatable {
     private(set) var decisions: [Decision] = []
     private(set) var checks: [CheckResult]
 
-    init(policy: GovernanceEvent.ApprovalPolicy, requester: String, requestedAt: Date, checks: [CheckResult]) {
+    /// The deadline: the policy's expiry after the request, unless a stored deadline is given.
+    let expiresAt: Date
+
+    init(policy: GovernanceEvent.ApprovalPolicy, requester: String, requestedAt: Date, checks: [CheckResult], expiresAt: Date? = nil) {
         self.policy = policy
         self.requester = requester
         self.requestedAt = requestedAt
         self.checks = checks
+        self.expiresAt = expiresAt ?? requestedAt.addingTimeInterval(TimeInterval(policy.expiresAfterSeconds))
     }
 
-    /// A stored request, as it was left.
-    init(restoring state: State, policy: GovernanceEvent.ApprovalPolicy, requester: String, requestedAt: Date, checks: [CheckResult],
-         decisions: [Decision]) {
-        self.init(policy: policy, requester: requester, requestedAt: requestedAt, checks: checks)
+    /// A stored request, as it was left; its stored deadline is the one that counts.
+    init(restoring state: State, policy: GovernanceEvent.ApprovalPolicy, requester: String, requestedAt: Date, expiresAt: Date,
+         checks: [CheckResult], decisions: [Decision]) {
+        self.init(policy: policy, requester: requester, requestedAt: requestedAt, checks: checks, expiresAt: expiresAt)
         self.state = state
         self.decisions = decisions
     }
 
-    var expiresAt: Date { requestedAt.addingTimeInterval(TimeInterval(policy.expiresAfterSeconds)) }
     var failedChecks: [String] { checks.filter { !$0.passed }.map(\.name) }
     var approvals: Int { decisions.filter(\.approve).count }
 

@@ -85,7 +85,7 @@ extension ApprovalStore {
         }
         let promotion = try promotionText.map { try JSONDecoder().decode(GovernanceEvent.PromotionRef.self, from: Data($0.utf8)) }
         let request = ApprovalRequest(restoring: ApprovalRequest.State(rawValue: stateText) ?? .pending, policy: try Self.decode(policyText),
-                                      requester: requester, requestedAt: requestedAt, checks: checks, decisions: decisions)
+                                      requester: requester, requestedAt: requestedAt, expiresAt: expiresAt, checks: checks, decisions: decisions)
         return StoredApproval(id: id, subject: subject, promotion: promotion, correlationID: correlation, expiresAt: expiresAt, request: request)
     }
 
@@ -106,17 +106,19 @@ extension ApprovalStore {
                     SELECT id FROM governance.approval_requests WHERE tenant_id = \(tenant) AND state = 'PENDING' AND expires_at <= now()
                     ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
                     """, logger: logger).decode(UUID.self) { due.append(id) }
+                var count = 0
                 for id in due {
                     var stored = try await load(id, tenant: tenant, lock: false, on: connection)
                     let now = Date()
                     guard stored.request.expire(at: now) == .expired else { continue }
+                    count += 1
                     try await finish(stored, state: .expired, at: now, on: connection)
                     try await emit(GovernanceEvent.ApprovalExpired(approvalID: id.uuidString.lowercased(), subject: stored.subject, promotion: stored.promotion,
                                                                    approvals: stored.request.approvals, requiredApprovals: stored.request.policy.requiredApprovals,
                                                                    expiredAt: now),
                                    subject: stored.subject, tenant: tenant, actor: "governance", cause: nil, correlation: stored.correlationID, on: connection)
                 }
-                return due.count
+                return count
             }
         }
         return expired

@@ -128,7 +128,7 @@ struct ApprovalAPI: Sendable {
 extension ApprovalRequest.Refusal {
     /// 403 for who may decide (role, separation of duties, requester), 409 for the request's state.
     var problem: HTTPProblem {
-        let detail = description.prefix(1).uppercased() + description.dropFirst() + "."
+        let detail = description + "."
         switch self {
         case .missingRole, .selfApproval, .notRequester: return .forbidden(detail)
         case .notPending, .alreadyApproved, .checksFailed, .expired: return .conflict(detail)

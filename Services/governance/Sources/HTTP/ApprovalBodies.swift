@@ -24,6 +24,8 @@ struct PolicyRequest: StrictJSONBody {
                              "each needs a metric name of 1 to 250 characters and a finite value")
         }
         validation.check(policy.approverRole != .viewer, "approver_role", "viewers cannot approve")
+        validation.check(policy.requiredApprovals == 1 || policy.distinctApprovers, "distinct_approvers",
+                         "must be true when more than one approval is required, or one principal could approve alone")
         try validation.validate()
         return policy
     }
