@@ -41,6 +41,14 @@ public struct ServiceConfiguration: Sendable {
     /// Request bodies larger than this are refused with 413.
     public var maxBodyBytes: Int
     public var rateLimit: RateLimit
+    /// Put before every consumer group name (`MAESTRO_CONSUMER_GROUP_PREFIX`), so separate
+    /// deployments sharing one Kafka cluster never share a group; empty by default.
+    public var consumerGroupPrefix: String
+
+    /// A consumer's group name with the deployment's prefix.
+    public func consumerGroup(_ name: String) -> String {
+        consumerGroupPrefix + name
+    }
 
     public static let defaultMaxBodyBytes = 1 << 20
     public static let defaultJWKSFile = ".maestro/keys/jwks.json"
@@ -64,6 +72,10 @@ public struct ServiceConfiguration: Sendable {
         rateLimit = RateLimit(
             requestsPerSecond: reader.positiveDouble("MAESTRO_RATE_LIMIT_RPS", default: 50),
             burst: reader.integer("MAESTRO_RATE_LIMIT_BURST", default: 100, in: 1...1_000_000))
+        consumerGroupPrefix = reader.string("MAESTRO_CONSUMER_GROUP_PREFIX", default: "")
+        if consumerGroupPrefix.count > 100 || consumerGroupPrefix.contains(where: { !($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+            reader.problems.append("MAESTRO_CONSUMER_GROUP_PREFIX: at most 100 letters, digits, '.', '_' or '-'")
+        }
 
         do { _ = try PostgresSettings(url: postgresURL, schema: "public") } catch { reader.problems.append(error.description) }
         do { _ = try RedisConfiguration(url: redisURL) } catch { reader.problems.append("MAESTRO_REDIS_URL: \(error.message)") }

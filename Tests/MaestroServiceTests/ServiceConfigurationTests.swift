@@ -64,4 +64,14 @@ struct ServiceConfigurationTests {
         #expect(error?.problems.count == 1)
         #expect(error?.problems.first?.hasPrefix("MAESTRO_JWKS_URL") == true)
     }
+
+    @Test("a consumer group prefix names every group of the deployment; a bad one is refused")
+    func consumerGroupPrefix() throws {
+        #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).consumerGroup("registry.alias-cache") == "registry.alias-cache")
+        let staging = try ServiceConfiguration(environment: ["MAESTRO_CONSUMER_GROUP_PREFIX": "staging-"], defaultPort: 1)
+        #expect(staging.consumerGroup("registry.alias-cache") == "staging-registry.alias-cache")
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration(environment: ["MAESTRO_CONSUMER_GROUP_PREFIX": "bad prefix/"], defaultPort: 1)
+        }
+    }
 }

@@ -75,7 +75,9 @@ def registry(maestro_bin, brokers, tmp_path_factory):
     process = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env={
         **os.environ, "MAESTRO_HTTP_PORT": str(port), "MAESTRO_POSTGRES_URL": postgres_url, "MAESTRO_REDIS_URL": redis_url,
         "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_JWKS_FILE": str(keys / "jwks.json"), "MAESTRO_LOG_LEVEL": "warning",
-        "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000"})
+        "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000",
+        # Each fixture's services are their own deployment: groups shared with an earlier one would wait for it to leave.
+        "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{database}-"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -129,7 +131,7 @@ def governed(maestro_bin, brokers, tmp_path_factory):
     home = tmp_path_factory.mktemp("governed")
     suffix = uuid.uuid4().hex[:8]
     common = {"MAESTRO_REDIS_URL": _required("MAESTRO_REDIS_URL"), "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning",
-              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000"}
+              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-"}
     urls = {}
     for service in ("governance", "registry"):
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)

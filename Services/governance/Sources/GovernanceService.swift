@@ -61,7 +61,7 @@ enum GovernanceService {
         let approvals = ApprovalStore(identity: store)
         let promotions = PromotionRequestHandler(approvals: approvals, inbox: Inbox(settings: postgresSettings))
         let promotionConsumer = try EventConsumer(
-            configuration: EventConsumerConfiguration(name: PromotionRequestHandler.consumerName, topics: [.registryEvents],
+            configuration: EventConsumerConfiguration(name: configuration.consumerGroup(PromotionRequestHandler.consumerName), topics: [.registryEvents],
                                                       bootstrapServers: configuration.kafkaBrokers),
             producer: producer, logger: logger) { event, _ in try await promotions.handle(event) }
         let expiry = ApprovalExpiryService(approvals: approvals, interval: settings.expiryInterval)

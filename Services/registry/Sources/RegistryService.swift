@@ -61,12 +61,12 @@ public enum RegistryService {
         let relay = OutboxRelay(client: postgres, producer: producer, settings: settings, logger: logger)
         let decisions = GovernanceDecisionHandler(store: store, settings: settings, cache: cache)
         let governanceConsumer = try EventConsumer(
-            configuration: EventConsumerConfiguration(name: GovernanceDecisionHandler.consumerName, topics: [.governanceEvents],
+            configuration: EventConsumerConfiguration(name: configuration.consumerGroup(GovernanceDecisionHandler.consumerName), topics: [.governanceEvents],
                                                       bootstrapServers: configuration.kafkaBrokers),
             producer: producer, logger: logger) { event, _ in try await decisions.handle(event) }
         let invalidator = AliasCacheInvalidator(cache: cache)
         let cacheConsumer = try EventConsumer(
-            configuration: EventConsumerConfiguration(name: AliasCacheInvalidator.consumerName, topics: [.registryEvents],
+            configuration: EventConsumerConfiguration(name: configuration.consumerGroup(AliasCacheInvalidator.consumerName), topics: [.registryEvents],
                                                       bootstrapServers: configuration.kafkaBrokers),
             producer: producer, logger: logger) { event, message in await invalidator.handle(event, key: message.key) }
 
