@@ -56,7 +56,7 @@ public struct ProblemMiddleware: RouterMiddleware {
         }
     }
 
-    public static func problem(for error: DecodingError) -> HTTPProblem {
+    static func problem(for error: DecodingError) -> HTTPProblem {
         func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String? {
             let keys = codingPath + (key.map { [$0] } ?? [])
             guard !keys.isEmpty else { return nil }

@@ -27,12 +27,7 @@ extension NativeAPI {
         var filter = ModelFilter()
         if let prefix = query["name_prefix"] { filter.name.append(.like(Self.likePrefix(prefix), caseInsensitive: false)) }
         filter.owner = query["owner"]
-        for tag in query.all("tag") {
-            guard let colon = tag.firstIndex(of: ":") else {
-                throw HTTPProblem.badRequest("tag filters are key:value.", errors: [.init(field: "tag", message: "must be key:value")])
-            }
-            filter.tags.append((String(tag[..<colon]), .equals(String(tag[tag.index(after: colon)...]))))
-        }
+        filter.tags = try Self.tagFilters(query)
         let order: ModelOrder
         switch query["order_by"] ?? "name" {
         case "name", "name asc": order = .name(ascending: true)

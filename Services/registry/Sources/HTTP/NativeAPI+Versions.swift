@@ -31,12 +31,7 @@ extension NativeAPI {
         var filter = VersionFilter()
         if let model = query["model"] { filter.modelName = [.equals(model)] }
         filter.runID = query.all("run_id")
-        for tag in query.all("tag") {
-            guard let colon = tag.firstIndex(of: ":") else {
-                throw HTTPProblem.badRequest("tag filters are key:value.", errors: [.init(field: "tag", message: "must be key:value")])
-            }
-            filter.tags.append((String(tag[..<colon]), .equals(String(tag[tag.index(after: colon)...]))))
-        }
+        filter.tags = try Self.tagFilters(query)
         for metric in query.all("metric") {
             guard let match = metric.wholeMatch(of: /([^<>=!]+)(>=|<=|!=|=|<|>)(.+)/), let value = Double(match.3), value.isFinite else {
                 throw HTTPProblem.badRequest("metric filters look like auc>=0.9.", errors: [.init(field: "metric", message: "must be name<op>number with op one of = != < <= > >=")])

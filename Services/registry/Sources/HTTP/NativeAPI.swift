@@ -43,6 +43,16 @@ struct NativeAPI: Sendable {
         segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
     }
 
+    /// `tag=key:value` query parameters (split at the first `:`) as equality filters.
+    static func tagFilters(_ query: FormQuery) throws(HTTPProblem) -> [(key: String, match: ModelFilter.Match)] {
+        try query.all("tag").map { tag throws(HTTPProblem) in
+            guard let colon = tag.firstIndex(of: ":") else {
+                throw HTTPProblem.badRequest("tag filters are key:value.", errors: [.init(field: "tag", message: "must be key:value")])
+            }
+            return (String(tag[..<colon]), .equals(String(tag[tag.index(after: colon)...])))
+        }
+    }
+
     /// A LIKE pattern matching names that start with `prefix` literally.
     static func likePrefix(_ prefix: String) -> String {
         prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"

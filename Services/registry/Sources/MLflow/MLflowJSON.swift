@@ -144,7 +144,10 @@ extension MLflowAPI {
     }
 }
 
-/// Answers every failure on the MLflow paths with MLflow's error body instead of a problem.
+/// Answers the MLflow layer's own refusals (``MLflowError``, ``RegistryError``) with MLflow's
+/// error codes. Everything else (the kit's problems, decoding errors, internal failures)
+/// propagates to ``ProblemMiddleware``, which renders it in MLflow's shape through
+/// ``MLflowAPI/errorFormat``.
 struct MLflowErrorMiddleware: RouterMiddleware {
     typealias Context = MaestroRequestContext
 
@@ -155,13 +158,6 @@ struct MLflowErrorMiddleware: RouterMiddleware {
             return error.response
         } catch let error as RegistryError {
             return MLflowError(error).response
-        } catch let problem as HTTPProblem {
-            return MLflowError(problem).response
-        } catch let error as DecodingError {
-            return MLflowError(ProblemMiddleware.problem(for: error)).response
-        } catch {
-            context.logger.error("MLflow request failed", metadata: ["error": "\(error)"])
-            return MLflowError(errorCode: "INTERNAL_ERROR", message: "The request failed; see the service log with its request id.", status: .internalServerError).response
         }
     }
 }
