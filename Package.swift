@@ -21,10 +21,12 @@ let package = Package(
         .executable(name: "maestro", targets: ["maestro"]),
         .executable(name: "maestro-registry", targets: ["Registry"]),
         .executable(name: "maestro-governance", targets: ["Governance"]),
+        .executable(name: "maestro-audit", targets: ["Audit"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
         .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
         .library(name: "MaestroRedis", targets: ["MaestroRedis"]),
+        .library(name: "MaestroAuditLog", targets: ["MaestroAuditLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,6 +79,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        sharedModule("MaestroAuditLog", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         sharedModule("MaestroService", dependencies: [
             "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -90,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "maestro",
             dependencies: [
-                "MaestroKafka", "MaestroEvents", "MaestroService",
+                "MaestroKafka", "MaestroEvents", "MaestroService", "MaestroAuditLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,6 +131,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/governance",
+            sources: ["Sources"],
+            resources: [.copy("Migrations"), .copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "Audit",
+            dependencies: [
+                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService", "MaestroAuditLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/audit",
             sources: ["Sources"],
             resources: [.copy("Migrations"), .copy("openapi.yaml")],
             swiftSettings: swiftSettings
@@ -205,6 +227,14 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
         ], path: "Tests/GovernanceTests", swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: [
+            "Audit", "MaestroAuditLog", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Tests/AuditTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroAuditLogTests", dependencies: ["MaestroAuditLog"], path: "Tests/MaestroAuditLogTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

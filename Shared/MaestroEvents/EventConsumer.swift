@@ -146,21 +146,28 @@ struct DeadLetterPublisher: Sendable {
 }
 
 /// A flag set once when the consumer should stop.
-final class StopFlag: Sendable {
+package final class StopFlag: Sendable {
     private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
+    package init() {}
+    package func set() { value.store(true, ordering: .relaxed) }
+    package var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Retries transient failures with capped exponential backoff until they succeed. Stopping
 /// the consumer ends the retries with `CancellationError`, so the record is not stored and
 /// is delivered again after a restart.
-struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     let initial: Duration
     let max: Duration
     let stopping: StopFlag
 
-    func untilDone(logger: Logger, _ operation: () async throws -> Void) async throws {
+    package init(initial: Duration, max: Duration, stopping: StopFlag) {
+        self.initial = initial
+        self.max = max
+        self.stopping = stopping
+    }
+
+    package func untilDone(logger: Logger, _ operation: () async throws -> Void) async throws {
         var delay = initial
         var attempt = 1
         while true {

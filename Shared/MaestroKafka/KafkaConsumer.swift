@@ -7,7 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// A consumer-group member that hands records to a handler, one at a time, in partition order.
+/// A consumer-group member that hands records to a handler in partition order, one at a time
+/// or, with a batch handler, a fetched batch at a time.
 ///
 /// Guarantees:
 /// - **At least once.** A record's offset is stored only after the handler returned for it,
@@ -27,12 +28,19 @@ import Glibc
 ///   leaves the group.
 public final class KafkaConsumer: Service, Sendable {
     public typealias Handler = @Sendable (KafkaConsumerMessage) async throws -> Void
+    /// Handles a batch as a whole: its offsets are stored only when it returns, all or none.
+    public typealias BatchHandler = @Sendable ([KafkaConsumerMessage]) async throws -> Void
+
+    private enum Handling: Sendable {
+        case each(Handler)
+        case batch(BatchHandler)
+    }
 
     private let client: RDKafkaClient
     private let worker: BlockingWorker
     private let buffer: FetchBuffer
     private let logger: Logger
-    private let handler: Handler
+    private let handling: Handling
     private let maxBatchSize: Int
     private let groupId: String
     private let topicNames = TopicNameCache()
@@ -40,12 +48,21 @@ public final class KafkaConsumer: Service, Sendable {
     private let isClosed = Atomic<Bool>(false)
     private let fatal = Mutex<KafkaError?>(nil)
 
-    public init(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
+    public convenience init(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
+        try self.init(configuration: configuration, logger: logger, handling: .each(handler))
+    }
+
+    /// A consumer whose handler gets up to ``KafkaConsumerConfiguration/maxBatchSize`` records at once.
+    public static func batched(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping BatchHandler) throws(KafkaError) -> KafkaConsumer {
+        try KafkaConsumer(configuration: configuration, logger: logger, handling: .batch(handler))
+    }
+
+    private init(configuration: KafkaConsumerConfiguration, logger: Logger, handling: Handling) throws(KafkaError) {
         guard !configuration.topics.isEmpty else { throw .invalidArgument("a consumer needs at least one topic") }
         let maxBatchSize = max(1, configuration.maxBatchSize)
         let buffer = FetchBuffer(capacity: maxBatchSize * 4)
         self.logger = logger
-        self.handler = handler
+        self.handling = handling
         self.maxBatchSize = maxBatchSize
         self.groupId = configuration.groupId
         self.buffer = buffer
@@ -98,10 +115,16 @@ public final class KafkaConsumer: Service, Sendable {
             if batch.isEmpty { break }
             var handled = HandledOffsets()
             do {
-                for message in batch {
-                    try await handler(message)
-                    handled.record(message)
-                    if stopRequested.load(ordering: .relaxed) { break }
+                switch handling {
+                case .each(let handler):
+                    for message in batch {
+                        try await handler(message)
+                        handled.record(message)
+                        if stopRequested.load(ordering: .relaxed) { break }
+                    }
+                case .batch(let handler):
+                    try await handler(batch)
+                    for message in batch { handled.record(message) }
                 }
             } catch {
                 failure = error

@@ -9,6 +9,8 @@ public struct KafkaConsumerConfiguration: Sendable {
 
     public var bootstrapServers: String
     public var groupId: String
+    /// Topic names; a name starting with `^` is a regular expression, matched against the
+    /// cluster's topics at every metadata refresh (`topic.metadata.refresh.interval.ms`).
     public var topics: [String]
     public var clientId: String
     public var offsetReset: OffsetReset

@@ -31,6 +31,23 @@ public struct Inbox: Sendable {
         }
     }
 
+    /// The batch form of ``once``: records every id of `ids` for `consumer` in the transaction
+    /// `connection` is in, and returns those not recorded before (their effects are the caller's
+    /// to apply in that same transaction). Ids are claimed in sorted order, so two batches
+    /// racing over the same ids cannot deadlock.
+    public func claim(consumer: String, ids: [String], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let sorted = Array(Set(ids)).sorted()
+        guard !sorted.isEmpty else { return [] }
+        let rows = try await connection.query("""
+            INSERT INTO \(unescaped: schema).inbox (consumer, event_id)
+            SELECT \(consumer), id FROM unnest(\(sorted)::text[]) WITH ORDINALITY AS claimed(id, position) ORDER BY position
+            ON CONFLICT DO NOTHING RETURNING event_id
+            """, logger: logger)
+        var claimed: Set<String> = []
+        for try await id in rows.decode(String.self) { claimed.insert(id) }
+        return claimed
+    }
+
     /// Forgets entries older than `age`; redeliveries older than that are no longer recognised.
     public func prune(olderThan age: Duration, client: PostgresClient, logger: Logger) async throws {
         try await client.query("DELETE FROM \(unescaped: schema).inbox WHERE processed_at < now() - make_interval(secs => \(Double(age.components.seconds)))", logger: logger)

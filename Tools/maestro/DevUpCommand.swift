@@ -74,6 +74,7 @@ struct DevUpCommand: AsyncParsableCommand {
                 guard let binary = stack.serviceBinary(named: "maestro-\(name)") else { continue }
                 var serviceEnvironment = environment
                 serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
+                if name == "audit" { serviceEnvironment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] = root.appendingPathComponent("keys/audit-signing.key").path }
                 try stack.startService(name: name, binary: binary, port: port, environment: serviceEnvironment)
                 try await stack.waitUntilReady(name: name, port: port)
                 rows.append((name, "http://127.0.0.1:\(port)"))

@@ -4,8 +4,8 @@ import ArgumentParser
 struct Maestro: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maestro",
-        abstract: "Maestro's operator tool: the development stack and the event bus.",
-        subcommands: [Dev.self, Events.self]
+        abstract: "Maestro's operator tool: the development stack, the event bus and audit verification.",
+        subcommands: [Dev.self, Events.self, Audit.self]
     )
 }
 

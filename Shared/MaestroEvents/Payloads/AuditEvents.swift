@@ -10,7 +10,7 @@ extension AuditEvent {
     public struct CheckpointSigned: EventPayload {
         public static let eventType = EventType("io.maestro.audit.checkpoint.signed.v1", topic: .auditEvents)
 
-        /// The log: a tenant id, or `system` for records without a tenant.
+        /// The log: a tenant id, or `_system` for records without a valid tenant.
         public var logID: String
         /// Number of entries the tree covers.
         public var treeSize: Int
@@ -49,7 +49,7 @@ extension AuditEvent {
     public struct TamperDetected: EventPayload {
         public static let eventType = EventType("io.maestro.audit.tamper.detected.v1", topic: .auditEvents)
 
-        /// The log: a tenant id, or `system` for records without a tenant.
+        /// The log: a tenant id, or `_system` for records without a valid tenant.
         public var logID: String
         /// Size of the signed tree head the log was checked against.
         public var treeSize: Int

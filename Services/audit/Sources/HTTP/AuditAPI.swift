@@ -1,0 +1,205 @@
+import Foundation
+import Hummingbird
+import MaestroAuditLog
+import MaestroService
+
+/// The audit API under `/v1/audit`: tree heads, entries, proofs, exports, reports and keys.
+/// Every route reads one log: the caller's tenant's, or with `log=_system` the system log
+/// (admins of the operator tenant only). Any other log is reported as not found.
+struct AuditAPI: Sendable {
+    let store: AuditLogStore
+    let settings: AuditSettings
+
+    func register(on router: Router<MaestroRequestContext>) {
+        let audit = router.group("v1/audit").add(middleware: AuditErrorMiddleware())
+        audit.get("public-keys", use: publicKeys)
+        audit.get("tree-head", use: treeHead)
+        audit.get("checkpoints", use: checkpoints)
+        audit.get("entries", use: entries)
+        audit.get("entries/:index", use: entry)
+        audit.get("entries/:index/proof", use: inclusionProof)
+        audit.get("proofs/consistency", use: consistencyProof)
+        audit.get("export", use: export)
+        audit.get("reports/models/:name", use: modelReport)
+    }
+
+    /// Open, like a JWKS: the keys are public, and verifiers need them without an account.
+    @Sendable func publicKeys(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let keys = try await store.publicKeys().map {
+            PublicKeyBody(keyID: $0.keyID, publicKey: Data($0.publicKey).base64EncodedString(), firstUsedAt: $0.firstUsedAt, current: $0.keyID == store.key.keyID)
+        }
+        return try .json(PublicKeysBody(keys: keys))
+    }
+
+    @Sendable func treeHead(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        return try .json(SignedHeadBody(try await store.signedHead(of: logID)))
+    }
+
+    @Sendable func checkpoints(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        let page = try PageRequest<Int>(request, defaultSize: 100, maxSize: 1000)
+        let found = try await store.read(logID: logID) { connection in
+            try await store.checkpoints(logID: logID, after: page.cursor, upTo: page.size + 1, on: connection)
+        }
+        let items = found.prefix(page.size).map(SignedHeadBody.init)
+        return try .json(Page(items: Array(items), nextPageToken: found.count > page.size ? PageToken.encode(found[page.size - 1].treeSize) : nil))
+    }
+
+    @Sendable func entries(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        let filter = try EntryFilter(query: request.formQuery)
+        let page = try PageRequest<Int>(request, defaultSize: 100, maxSize: 1000)
+        let found = try await store.entries(logID: logID, filter: filter, after: page.cursor, limit: page.size + 1)
+        let items = found.prefix(page.size).map { EntryBody($0, logID: logID) }
+        return try .json(Page(items: Array(items), nextPageToken: found.count > page.size ? PageToken.encode(found[page.size - 1].index) : nil))
+    }
+
+    @Sendable func entry(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        return try .json(EntryBody(try await store.entry(logID: logID, index: try context.indexParameter()), logID: logID))
+    }
+
+    @Sendable func inclusionProof(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        let index = try context.indexParameter()
+        let size = try request.formQuery.count("tree_size", minimum: 1)
+        return try .json(InclusionProofBody(try await store.inclusionProof(logID: logID, index: index, treeSize: size)))
+    }
+
+    @Sendable func consistencyProof(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        let query = request.formQuery
+        guard let first = try query.count("first", minimum: 0) else {
+            throw HTTPProblem.invalid([.init(field: "first", message: "is required")], detail: "first, the smaller tree size, is required.")
+        }
+        let second = try query.count("second", minimum: 0)
+        return try .json(ConsistencyProofBody(try await store.consistencyProof(logID: logID, first: first, second: second)))
+    }
+
+    /// Streams the log: NDJSON (verifiable with `maestro audit verify`) or CSV.
+    @Sendable func export(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        let query = request.formQuery
+        let filter = try EntryFilter(query: query)
+        switch query["format"] ?? "ndjson" {
+        case "ndjson":
+            return LogExport(store: store, logID: logID, filter: filter).ndjson()
+        case "csv":
+            return LogExport(store: store, logID: logID, filter: filter).csv()
+        default:
+            throw HTTPProblem.invalid([.init(field: "format", message: "is ndjson or csv")], detail: "format is ndjson or csv.")
+        }
+    }
+
+    @Sendable func modelReport(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let logID = try log(request, context)
+        guard let raw = context.parameters.get("name"), let model = raw.removingPercentEncoding, !model.isEmpty, model.utf8.count <= 256 else {
+            throw HTTPProblem.badRequest("The model name is missing, longer than 256 bytes, or not valid percent-encoding.")
+        }
+        let format = request.formQuery["format"] ?? (request.headers[.accept]?.contains("text/markdown") == true ? "markdown" : "json")
+        guard format == "json" || format == "markdown" else {
+            throw HTTPProblem.invalid([.init(field: "format", message: "is json or markdown")], detail: "format is json or markdown.")
+        }
+        let report = try await ModelReport.build(store: store, logID: logID, model: model, limit: settings.reportMaxEntries)
+        if format == "markdown" {
+            var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: report.markdown())))
+            response.headers[.contentType] = "text/markdown; charset=utf-8"
+            return response
+        }
+        return try .json(report.body())
+    }
+
+    /// The log a request reads; see the type's documentation.
+    private func log(_ request: Request, _ context: MaestroRequestContext) throws(HTTPProblem) -> String {
+        let caller = try context.require(.viewer)
+        guard let asked = request.formQuery["log"], asked != caller.tenant else { return caller.tenant }
+        if asked == AuditRecord.systemLog, caller.tenant == settings.operatorTenant, caller.has(.admin) { return asked }
+        throw .notFound("No such log.")
+    }
+}
+
+/// Maps the log's query errors to problems, once, at the edge.
+struct AuditErrorMiddleware: RouterMiddleware {
+    typealias Context = MaestroRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as AuditQueryError {
+            switch error.code {
+            case .noSuchEntry: throw HTTPProblem.notFound(error.description)
+            case .beyondHead: throw HTTPProblem.invalid([.init(field: "tree_size", message: "is beyond the log's size")], detail: error.description)
+            case .badRange: throw HTTPProblem.invalid([.init(field: "first", message: "is greater than second")], detail: error.description)
+            case .tooLarge: throw HTTPProblem.invalid([.init(field: "name", message: "has too many entries for one report")], detail: error.description)
+            }
+        }
+    }
+}
+
+extension MaestroRequestContext {
+    func indexParameter() throws(HTTPProblem) -> Int {
+        guard let raw = parameters.get("index"), let index = Int(raw), index >= 0 else {
+            throw .badRequest("The entry index must be a whole number from 0.", errors: [.init(field: "index", message: "must be a whole number from 0")])
+        }
+        return index
+    }
+}
+
+extension FormQuery {
+    /// An optional whole-number parameter of at least `minimum`.
+    func count(_ name: String, minimum: Int) throws(HTTPProblem) -> Int? {
+        guard let raw = self[name] else { return nil }
+        guard let value = Int(raw), value >= minimum else {
+            throw .badRequest("\(name) must be a whole number from \(minimum).", errors: [.init(field: name, message: "must be a whole number from \(minimum)")])
+        }
+        return value
+    }
+}
+
+extension EntryFilter {
+    /// Reads `from`, `to`, `type` (repeatable), `subject`, `subject_prefix`, `actor`, `correlation_id` and `kind`.
+    init(query: FormQuery) throws(HTTPProblem) {
+        var errors: [HTTPProblem.FieldError] = []
+        func time(_ name: String) -> Date? {
+            guard let raw = query[name] else { return nil }
+            guard let date = AuditTime.parse(raw) else {
+                errors.append(.init(field: name, message: "must be an RFC 3339 time"))
+                return nil
+            }
+            return date
+        }
+        func text(_ name: String) -> String? {
+            guard let raw = query[name] else { return nil }
+            guard !raw.isEmpty, raw.utf8.count <= 1024 else {
+                errors.append(.init(field: name, message: "must be 1 to 1024 bytes"))
+                return nil
+            }
+            return raw
+        }
+        self.init()
+        from = time("from")
+        to = time("to")
+        types = query.all("type")
+        if types.count > 50 || types.contains(where: { $0.isEmpty || $0.utf8.count > 256 }) {
+            errors.append(.init(field: "type", message: "at most 50 types of 1 to 256 bytes"))
+        }
+        actor = text("actor")
+        correlationID = text("correlation_id")
+        if let exact = text("subject") {
+            subject = exact
+        }
+        if let prefix = text("subject_prefix") {
+            if subject != nil { errors.append(.init(field: "subject_prefix", message: "cannot be combined with subject")) }
+            subject = prefix
+            subjectPrefix = true
+        }
+        if let raw = query["kind"] {
+            if let kind = AuditRecord.Kind(rawValue: raw) { self.kind = kind } else {
+                errors.append(.init(field: "kind", message: "is event, raw or dead_letter"))
+            }
+        }
+        if let from, let to, from >= to { errors.append(.init(field: "to", message: "must be after from")) }
+        if !errors.isEmpty { throw .invalid(errors) }
+    }
+}

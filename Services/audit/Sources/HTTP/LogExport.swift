@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import MaestroAuditLog
+
+/// Streams a log export. Rows are read from a back-pressured cursor and written in chunks of
+/// about 64 KiB, so memory stays flat whatever the log's size. The export is consistent: the
+/// head is read first and only entries below its size are written (entries are append-only,
+/// so those never change under the export).
+///
+/// A failure after the first bytes went out can only cut the stream short; a truncated NDJSON
+/// export then fails verification as "missing entries", never passes it.
+struct LogExport: Sendable {
+    let store: AuditLogStore
+    let logID: String
+    let filter: EntryFilter
+
+    private static let chunkSize = 64 * 1024
+    private static let proofBatch = 500
+
+    func ndjson() -> Response {
+        let store = self.store, logID = self.logID, filter = self.filter
+        let body = ResponseBody { writer in
+            var chunk = ByteBuffer()
+            func emit(_ line: AuditExportLine) async throws {
+                chunk.writeString(line.encoded())
+                chunk.writeString("\n")
+                if chunk.readableBytes >= Self.chunkSize {
+                    try await writer.write(chunk)
+                    chunk.clear()
+                }
+            }
+            try await store.read(logID: logID) { connection in
+                let head = try await store.signedHead(of: logID, on: connection)
+                try await emit(.head(head, filtered: !filter.isEmpty))
+                if filter.isEmpty {
+                    let checkpoints = try await store.checkpoints(logID: logID, after: nil, upTo: Int.max, maxSize: head.treeSize, on: connection)
+                    for checkpoint in checkpoints { try await emit(.checkpoint(checkpoint)) }
+                    var sizes = checkpoints.map(\.treeSize)
+                    if sizes.last != head.treeSize { sizes.append(head.treeSize) }
+                    for (first, second) in zip(sizes, sizes.dropFirst()) where first > 0 {
+                        let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
+                        try await emit(.consistency(first: first, second: second, proof: proof.path))
+                    }
+                    try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.treeSize, on: connection) { entry in
+                        try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: nil))
+                    }
+                } else {
+                    // Each matching entry with its inclusion proof against the head, a page at a time.
+                    var cursor: Int?
+                    while true {
+                        var page: [StoredEntry] = []
+                        try await store.forEachEntry(logID: logID, filter: filter, after: cursor, before: head.treeSize, limit: Self.proofBatch,
+                                                     on: connection) { page.append($0) }
+                        guard let last = page.last else { break }
+                        let proofs = try await store.inclusionProofs(logID: logID, indexes: page.map(\.index), treeSize: head.treeSize, on: connection)
+                        for entry in page {
+                            try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: proofs[entry.index]))
+                        }
+                        cursor = last.index
+                    }
+                }
+            }
+            if chunk.readableBytes > 0 { try await writer.write(chunk) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"audit-\(logID).ndjson\""], body: body)
+    }
+
+    static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\n"
+
+    func csv() -> Response {
+        let store = self.store, logID = self.logID, filter = self.filter
+        let body = ResponseBody { writer in
+            var chunk = ByteBuffer(string: Self.csvHeader)
+            try await store.read(logID: logID) { connection in
+                let head = try await store.head(of: logID, on: connection)
+                try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.size, on: connection) { entry in
+                    let fields: [String] = [
+                        String(entry.index), AuditTime.format(entry.occurredAt), AuditTime.format(entry.recordedAt), entry.kind,
+                        entry.eventType ?? "", entry.subject ?? "", entry.actor ?? "", entry.correlationID ?? "", entry.eventID ?? "",
+                        entry.topic, String(entry.partition), String(entry.offset), Hex.encode(entry.leafHash),
+                    ]
+                    chunk.writeString(fields.map(CSV.field).joined(separator: ",") + "\n")
+                    if chunk.readableBytes >= Self.chunkSize {
+                        try await writer.write(chunk)
+                        chunk.clear()
+                    }
+                }
+            }
+            if chunk.readableBytes > 0 { try await writer.write(chunk) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit-\(logID).csv\""], body: body)
+    }
+}
+
+/// RFC 4180 fields. A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
+/// is prefixed with `'`, so an event's text cannot become a formula in the auditor's spreadsheet.
+enum CSV {
+    static func field(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

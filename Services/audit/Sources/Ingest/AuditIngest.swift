@@ -1,0 +1,50 @@
+import Logging
+import MaestroEvents
+import MaestroKafka
+import Metrics
+import ServiceLifecycle
+
+/// The one consumer group over every recorded topic. Each fetched batch is appended in one
+/// transaction; a failed append (database down) is retried with backoff and the batch's
+/// offsets are stored only after it commits, so every record is appended, and only once.
+///
+/// The log's own signed checkpoints, which come back on `maestro.audit.events`, are not
+/// appended again: they are already stored and exported with the log, and appending them
+/// would make every checkpoint grow the log and call for another.
+final class AuditIngest: Service, Sendable {
+    private let consumer: KafkaConsumer
+    private let stopping: StopFlag
+
+    init(name: String, topicPattern: String, bootstrapServers: String, store: AuditLogStore, logger: Logger) throws(KafkaError) {
+        let stopping = StopFlag()
+        let retry = RetryPolicy(initial: .milliseconds(100), max: .seconds(30), stopping: stopping)
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(name)"
+        let configuration = KafkaConsumerConfiguration(
+            bootstrapServers: bootstrapServers, groupId: name, topics: [topicPattern], clientId: name, maxBatchSize: 1000,
+            // New topics matching the pattern are picked up within seconds, not the default five minutes.
+            properties: ["topic.metadata.refresh.interval.ms": "5000"])
+        let appended = Counter(label: "maestro_audit_entries_appended_total")
+        self.stopping = stopping
+        self.consumer = try KafkaConsumer.batched(configuration: configuration, logger: logger) { [logger] messages in
+            let records = messages.filter { !AuditIngest.isOwnCheckpoint($0) }.map { AuditRecord($0) }
+            try await retry.untilDone(logger: logger) {
+                appended.increment(by: try await store.append(records))
+            }
+        }
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await consumer.run()
+        } onGracefulShutdown: {
+            self.stopping.set()
+        }
+    }
+
+    static func isOwnCheckpoint(_ message: KafkaConsumerMessage) -> Bool {
+        message.topic == Topic.auditEvents.name
+            && message.headers.string("ce_type") == AuditEvent.CheckpointSigned.eventType.name
+            && message.headers.string("ce_source") == AuditLogStore.source
+    }
+}

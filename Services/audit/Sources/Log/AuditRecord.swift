@@ -1,0 +1,167 @@
+import Crypto
+import Foundation
+import MaestroAuditLog
+import MaestroEvents
+import MaestroKafka
+
+/// A Kafka record as the audit log keeps it. Nothing is refused: a record that is not a valid
+/// CloudEvent becomes a `raw` entry (its headers, the SHA-256 of its bytes and the parse error),
+/// and a record of `maestro.dlq` a `dead_letter` entry with its error headers.
+struct AuditRecord: Sendable {
+    enum Kind: String, Sendable {
+        case event
+        case raw
+        case deadLetter = "dead_letter"
+    }
+
+    static let systemLog = "_system"
+
+    let kind: Kind
+    /// The tenant's log, or `_system` for a record without a valid tenant.
+    let logID: String
+    /// What makes two deliveries the same record: a CloudEvent's source and id (a relay may
+    /// publish an event twice, at two offsets), otherwise the record's position and content
+    /// hash (offsets alone repeat when a topic is recreated).
+    let dedupeKey: String
+    let topic: String
+    let partition: Int32
+    let offset: Int64
+    let eventID: String?
+    let eventType: String?
+    let subject: String?
+    let authID: String?
+    let correlationID: String?
+    let occurredAt: Date
+    /// The entry's content, without the fields fixed at append (index, log, previous root, time).
+    let content: [String: JSONValue]
+    /// A CloudEvent's data, exactly as published; the entry embeds these bytes verbatim.
+    let data: [UInt8]?
+
+    init(_ message: KafkaConsumerMessage, receivedAt: Date = Date()) {
+        topic = message.topic
+        partition = message.partition
+        offset = message.offset
+        let valueHash = Hex.encode(SHA256.hash(data: message.value))
+        var record: [String: JSONValue] = [
+            "topic": .string(message.topic),
+            "partition": .number(Double(message.partition)),
+            "offset": .number(Double(message.offset)),
+            "value_sha256": .string(valueHash),
+            "value_size": .number(Double(message.value.count)),
+        ]
+        if let key = message.key { record["key"] = .string(AuditRecord.text(key)) }
+        if let timestamp = message.timestamp { record["timestamp"] = .string(AuditTime.format(Date(timeIntervalSince1970: Double(timestamp) / 1000))) }
+        let position = "\(message.topic)/\(message.partition)/\(message.offset)#\(valueHash)"
+
+        let parsed = Result { () throws(CloudEventError) in try CloudEvent(kafkaMessage: message) }
+        var content: [String: JSONValue] = ["record": .object(record)]
+        switch parsed {
+        case .success(let event):
+            content["event"] = .object(AuditRecord.attributes(of: event))
+            data = event.data
+            eventID = event.id
+            eventType = AuditRecord.column(event.type)
+            subject = event.subject.flatMap(AuditRecord.column)
+            authID = event.authId.flatMap(AuditRecord.column)
+            correlationID = event.correlationId.flatMap(AuditRecord.column)
+            occurredAt = event.time ?? receivedAt
+            logID = event.tenant.flatMap(AuditRecord.validTenant) ?? AuditRecord.systemLog
+        case .failure(let error):
+            content["headers"] = .array(message.headers.map { .object(["name": .string($0.name), "value": $0.value.map { .string(AuditRecord.text($0)) } ?? .null]) })
+            content["error"] = .string(error.message)
+            data = nil
+            eventID = message.headers.string("ce_id").flatMap(AuditRecord.column)
+            eventType = message.headers.string("ce_type").flatMap(AuditRecord.column)
+            subject = nil
+            authID = nil
+            correlationID = nil
+            occurredAt = receivedAt
+            logID = AuditRecord.systemLog
+        }
+        if message.topic == Topic.deadLetters.name {
+            kind = .deadLetter
+            var letter: [String: JSONValue] = [:]
+            for header in message.headers where header.name.hasPrefix("maestro_") {
+                letter[String(header.name.dropFirst("maestro_".count))] = header.value.map { .string(AuditRecord.text($0)) } ?? .null
+            }
+            content["dead_letter"] = .object(letter)
+            dedupeKey = "dlq:" + position
+        } else if case .success(let event) = parsed {
+            kind = .event
+            dedupeKey = "ce:\(event.source) \(event.id)"
+        } else {
+            kind = .raw
+            dedupeKey = "raw:" + position
+        }
+        self.content = content
+    }
+
+    /// The canonical bytes of the entry at `index`: sorted keys, no insignificant whitespace.
+    /// They are stored as text and hashed as they are; they are never re-encoded.
+    /// The event's data bytes go in verbatim, so the entry holds exactly what was published.
+    func canonicalEntry(index: Int, logID: String, previousRoot: MerkleHash, recordedAt: Date) -> String {
+        var object = content
+        object["index"] = .number(Double(index))
+        object["log_id"] = .string(logID)
+        object["kind"] = .string(kind.rawValue)
+        object["prev_root"] = .string(Hex.encode(previousRoot))
+        object["recorded_at"] = .string(AuditTime.format(recordedAt))
+        // A random marker where the data goes; it cannot occur in the rest of the entry.
+        let placeholder = "data-\(UUID().uuidString)"
+        if data != nil, case .object(var event)? = object["event"] {
+            event["data"] = .string(placeholder)
+            object["event"] = .object(event)
+        }
+        // Strings, numbers, booleans, nulls, arrays and objects only: encoding cannot fail.
+        let encoded = try! JSONSerialization.data(withJSONObject: AuditRecord.foundationValue(.object(object)), options: [.sortedKeys, .withoutEscapingSlashes])
+        var text = String(decoding: encoded, as: UTF8.self)
+        if let data {
+            text = text.replacingOccurrences(of: "\"\(placeholder)\"", with: String(decoding: data, as: UTF8.self))
+        }
+        return text
+    }
+
+    private static func foundationValue(_ value: JSONValue) -> Any {
+        switch value {
+        case .null: NSNull()
+        case .bool(let bool): bool
+        case .number(let number): number.rounded() == number && abs(number) < 9.0e15 ? Int(number) as Any : number as Any
+        case .string(let string): string
+        case .array(let values): values.map(foundationValue)
+        case .object(let members): members.mapValues(foundationValue)
+        }
+    }
+
+    /// The CloudEvent's attributes; the data's bytes are hashed too, so a reader can match the published record exactly.
+    private static func attributes(of event: CloudEvent) -> [String: JSONValue] {
+        var attributes: [String: JSONValue] = [
+            "specversion": .string(CloudEvent.specVersion), "id": .string(event.id), "source": .string(event.source),
+            "type": .string(event.type), "datacontenttype": .string(event.dataContentType),
+            "data_sha256": .string(Hex.encode(SHA256.hash(data: event.data))),
+        ]
+        let optional: [(String, String?)] = [
+            ("time", event.time.map(AuditTime.format)), ("subject", event.subject), ("dataschema", event.dataSchema),
+            ("tenant", event.tenant), ("authid", event.authId), ("correlationid", event.correlationId),
+            ("causationid", event.causationId), ("traceparent", event.traceParent),
+        ]
+        for case (let name, let value?) in optional { attributes[name] = .string(value) }
+        return attributes
+    }
+
+    /// Tenant ids follow governance's rule; anything else goes to the system log.
+    static func validTenant(_ tenant: String) -> String? {
+        tenant.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil ? tenant : nil
+    }
+
+    /// UTF-8 text when the bytes are valid UTF-8, otherwise `base64:` and the bytes in base64.
+    private static func text(_ bytes: [UInt8]) -> String {
+        if let string = String(validating: bytes, as: UTF8.self) { return string }
+        return "base64:" + Data(bytes).base64EncodedString()
+    }
+
+    /// A value for a query column: PostgreSQL text holds no NUL, and columns stay short.
+    private static func column(_ value: String) -> String? {
+        let cleaned = value.replacingOccurrences(of: "\0", with: "")
+        return cleaned.isEmpty ? nil : String(cleaned.prefix(1024))
+    }
+}
