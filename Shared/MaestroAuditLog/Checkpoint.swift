@@ -31,7 +31,7 @@ public struct Checkpoint: Sendable, Hashable, Codable {
         self.signature = signature
     }
 
-    /// Signs the head `(logID, treeSize, rootHash, time)`; the time is kept to the millisecond it is signed with.
+    /// Signs the head `(logID, treeSize, rootHash, time)`; the time is rounded to the millisecond first.
     public static func sign(logID: String, treeSize: Int, rootHash: MerkleHash, time: Date, key: AuditSigningKey) throws -> Checkpoint {
         let time = Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded() / 1000)
         let body = Checkpoint.body(logID: logID, treeSize: treeSize, rootHash: rootHash, time: time)

@@ -2,10 +2,12 @@
 /// entries' bytes. It reads the export line by line and holds only the tree's right edge, so a
 /// log of any length verifies in constant memory.
 ///
-/// A full export fails at the first entry that was edited, deleted, inserted or moved:
-/// - an entry whose `index` is not its position: something before it was removed or added,
-///   or it was moved; the first bad entry is the lower of the two;
+/// A full export fails at the first entry that was edited, deleted, inserted or moved,
+/// checked in this order:
 /// - an entry whose bytes no longer hash to the leaf hash stored when it was appended;
+/// - an entry whose `index` is not its position: something before it was removed or added,
+///   or it was moved; the first bad entry is the lower of the two (a streaming check cannot
+///   tell a replayed old entry from forged ones before it, so it names the earliest possible);
 /// - an entry whose `prev_root` is not the root of the entries before it: the entry before it
 ///   changed (this catches an edit even when the stored leaf hash was rewritten too);
 /// - a signed checkpoint or the head whose root the entries no longer reproduce: the last
@@ -121,6 +123,10 @@ public struct ExportVerifier {
         guard let link = AuditEntryLink(canonical: entry) else {
             throw Failure(firstBadIndex: position, reason: "its content is not a canonical entry (index, log_id, prev_root)")
         }
+        let leaf = RFC6962.leafHash(entry.utf8)
+        guard leaf == storedLeaf else {
+            throw Failure(firstBadIndex: position, reason: "its content was changed after it was appended (it no longer hashes to its leaf)")
+        }
         guard index == position, link.index == position else {
             let claimed = link.index != position ? link.index : index
             let reason = claimed > position ? "entries from \(position) to \(claimed - 1) are missing or were moved" : "an entry was inserted, or this one moved here from \(claimed)"
@@ -128,10 +134,6 @@ public struct ExportVerifier {
         }
         guard link.logID == head.logID else {
             throw Failure(firstBadIndex: position, reason: "it belongs to log \(link.logID), not \(head.logID)")
-        }
-        let leaf = RFC6962.leafHash(entry.utf8)
-        guard leaf == storedLeaf else {
-            throw Failure(firstBadIndex: position, reason: "its content was changed after it was appended (it no longer hashes to its leaf)")
         }
         guard link.previousRoot == tree.root else {
             throw Failure(firstBadIndex: max(0, position - 1), reason: "entry \(position) was appended to a different log: the entry before it was changed")

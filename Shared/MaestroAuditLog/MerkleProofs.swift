@@ -61,7 +61,7 @@ public enum MerkleProofs {
 
     /// Whether `proof` shows that `leafHash` is leaf `index` of the tree of `treeSize` leaves with root `root`.
     public static func verifyInclusion(leafHash: MerkleHash, index: Int, treeSize: Int, proof: [MerkleHash], root: MerkleHash) -> Bool {
-        guard index >= 0, index < treeSize else { return false }
+        guard index >= 0, index < treeSize, leafHash.count == 32, root.count == 32, proof.allSatisfy({ $0.count == 32 }) else { return false }
         var fn = index
         var sn = treeSize - 1
         var r = leafHash
@@ -90,6 +90,7 @@ public enum MerkleProofs {
         guard first >= 0, first <= second else { return false }
         if first == second { return proof.isEmpty && firstRoot == secondRoot }
         if first == 0 { return proof.isEmpty }
+        guard firstRoot.count == 32, secondRoot.count == 32, proof.allSatisfy({ $0.count == 32 }) else { return false }
         var path = proof
         if first.nonzeroBitCount == 1 { path.insert(firstRoot, at: 0) }
         guard let seed = path.first else { return false }

@@ -15,7 +15,9 @@ final class AuditIngest: Service, Sendable {
     private let consumer: KafkaConsumer
     private let stopping: StopFlag
 
-    init(name: String, topicPattern: String, bootstrapServers: String, store: AuditLogStore, logger: Logger) throws(KafkaError) {
+    /// - Parameter kafkaProperties: further librdkafka settings for the consumer.
+    init(name: String, topicPattern: String, bootstrapServers: String, store: AuditLogStore, logger: Logger,
+         kafkaProperties: [String: String] = [:]) throws(KafkaError) {
         let stopping = StopFlag()
         let retry = RetryPolicy(initial: .milliseconds(100), max: .seconds(30), stopping: stopping)
         var logger = logger
@@ -23,7 +25,7 @@ final class AuditIngest: Service, Sendable {
         let configuration = KafkaConsumerConfiguration(
             bootstrapServers: bootstrapServers, groupId: name, topics: [topicPattern], clientId: name, maxBatchSize: 1000,
             // New topics matching the pattern are picked up within seconds, not the default five minutes.
-            properties: ["topic.metadata.refresh.interval.ms": "5000"])
+            properties: ["topic.metadata.refresh.interval.ms": "5000"].merging(kafkaProperties) { _, given in given })
         let appended = Counter(label: "maestro_audit_entries_appended_total")
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration, logger: logger) { [logger] messages in

@@ -1,0 +1,84 @@
+import Foundation
+import MaestroAuditLog
+import MaestroEvents
+import MaestroKafka
+import MaestroTestSupport
+import Testing
+@testable import Audit
+
+/// The ingest consumer against a real Kafka protocol endpoint (an in-process mock cluster with
+/// its own topics, so the pattern subscription sees only this test's records).
+@Suite("Ingesting every maestro topic", .serialized, .timeLimit(.minutes(3)))
+struct IngestTests {
+    static let topics: [String: Int32] = ["maestro.registry.events": 1, "maestro.ingest.usage": 1, "maestro.dlq": 1]
+
+    @Test("every record is appended once, across redelivery, a consumer restart and a full replay by a new group")
+    func exactlyOnceAcrossRestarts() async throws {
+        let broker = try KafkaTestSupport.makeBroker(topics: Self.topics)
+        let producer = try KafkaTestSupport.makeProducer(broker.bootstrapServers)
+        let producing = Task { try await producer.run() }
+        defer { producing.cancel() }
+        try await AuditHarness.with { harness in
+            let group = KafkaTestSupport.uniqueName("audit")
+            let events = (0..<30).map { index in
+                CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/m\(index)", tenant: "acme",
+                           data: Array(#"{"name":"m\#(index)"}"#.utf8))
+            }
+            for event in events { _ = try await producer.send(event.kafkaMessage(topic: "maestro.registry.events", key: event.subject!)) }
+            _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 1".utf8)))
+            try await ingest(harness, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (30, 1) })
+            #expect(try await sizes(harness) == (30, 1))
+
+            // A relay publishes the same events again (same ids, new offsets); new records arrive; the consumer restarts with its group.
+            for event in events.prefix(10) { _ = try await producer.send(event.kafkaMessage(topic: "maestro.registry.events", key: event.subject!)) }
+            let later = CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.deleted.v1", subject: "models/m1", tenant: "acme",
+                                   data: Array(#"{"name":"m1"}"#.utf8))
+            _ = try await producer.send(later.kafkaMessage(topic: "maestro.registry.events", key: "models/m1"))
+            _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 2".utf8)))
+            try await ingest(harness, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (31, 2) })
+            #expect(try await sizes(harness) == (31, 2))
+
+            // A new group replays every topic from the start; a sentinel last on each partition shows it read them all.
+            let sentinel = CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/sentinel", tenant: "acme",
+                                      data: Array(#"{"name":"sentinel"}"#.utf8))
+            _ = try await producer.send(sentinel.kafkaMessage(topic: "maestro.registry.events", key: "models/sentinel"))
+            _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 3".utf8)))
+            try await ingest(harness, from: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("audit-replay"), until: { try await sizes(harness) == (32, 3) })
+            #expect(try await sizes(harness) == (32, 3))
+            let types = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100).map(\.eventType)
+            #expect(types.filter { $0 == "io.maestro.registry.model.created.v1" }.count == 31)
+        }
+    }
+
+    @Test("the service's own checkpoints are not appended again; its other events are")
+    func ownCheckpointsSkipped() async throws {
+        let checkpoint = try CloudEvent(source: AuditLogStore.source, subject: "logs/acme/checkpoints/1", tenant: "acme",
+                                        payload: AuditEvent.CheckpointSigned(logID: "acme", treeSize: 1, rootHash: String(repeating: "0", count: 64),
+                                                                             signature: "AAAA", keyID: "k", signedAt: Date()))
+        let message = KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 1, key: nil, value: checkpoint.data,
+                                           headers: checkpoint.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)
+        #expect(AuditIngest.isOwnCheckpoint(message))
+        let foreign = CloudEvent(id: checkpoint.id, source: "/somebody/else", type: checkpoint.type, subject: checkpoint.subject, tenant: "acme", data: checkpoint.data)
+        #expect(!AuditIngest.isOwnCheckpoint(KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 2, key: nil, value: foreign.data,
+                                                                  headers: foreign.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)))
+    }
+
+    /// Sizes of the acme log and the system log.
+    private func sizes(_ harness: AuditHarness) async throws -> (Int, Int) {
+        (try await harness.store.signedHead(of: "acme").treeSize, try await harness.store.signedHead(of: AuditRecord.systemLog).treeSize)
+    }
+
+    /// Runs an ingest consumer of `group` until `done` holds (or 60 s pass), then stops it.
+    private func ingest(_ harness: AuditHarness, from bootstrapServers: String, group: String, until done: () async throws -> Bool) async throws {
+        let ingest = try AuditIngest(name: group, topicPattern: "^maestro\\..*", bootstrapServers: bootstrapServers, store: harness.store, logger: AuditHarness.logger,
+                                     // The mock cluster lets a restarted member rejoin only after the old one's session expires.
+                                     kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+        let task = Task { try await ingest.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await !done(), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        try await task.value
+    }
+}
