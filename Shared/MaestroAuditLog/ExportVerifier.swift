@@ -129,7 +129,8 @@ public struct ExportVerifier {
         }
         guard index == position, link.index == position else {
             let claimed = link.index != position ? link.index : index
-            let reason = claimed > position ? "entries from \(position) to \(claimed - 1) are missing or were moved" : "an entry was inserted, or this one moved here from \(claimed)"
+            let missing = claimed - 1 == position ? "entry \(position) is missing or was moved" : "entries \(position) to \(claimed - 1) are missing or were moved"
+            let reason = claimed > position ? missing : "an entry was inserted, or this one moved here from \(claimed)"
             throw Failure(firstBadIndex: min(position, claimed), reason: "found entry \(claimed) at position \(position): \(reason)")
         }
         guard link.logID == head.logID else {
