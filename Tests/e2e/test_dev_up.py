@@ -87,6 +87,22 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
         finally:
             del os.environ["MLFLOW_TRACKING_TOKEN"]
 
+        # Audit records what just happened, as its own role, and the log verifies against its pinned key.
+        assert "http://127.0.0.1:7103" in banner
+        key_file = os.path.join(stack_dir, "keys", "audit-signing.key")
+        assert oct(os.stat(key_file).st_mode & 0o777) == "0o600"
+        public_key = requests.get("http://127.0.0.1:7103/v1/audit/public-keys", timeout=10).json()["keys"][0]["public_key"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            report = requests.get("http://127.0.0.1:7103/v1/audit/reports/models/dev-up-model", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            if report.status_code == 200 and report.json()["entries"]:
+                break
+            time.sleep(0.5)
+        assert report.json()["entries"][0]["type"] == "io.maestro.registry.model.created.v1", report.text
+        verified = subprocess.run([maestro_bin, "audit", "verify", "--url", "http://127.0.0.1:7103", "--public-key", public_key],
+                                  capture_output=True, text=True, timeout=120, env={**os.environ, "MAESTRO_TOKEN": token})
+        assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
+
         # Governance issued the token: its key set is what every service verifies against.
         assert "http://127.0.0.1:7102" in banner
         api_key = banner.split("Admin API key (tenant default; exchange it at POST /v1/tokens):\n")[1].splitlines()[0]
@@ -134,5 +150,10 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
                                 "SELECT n FROM kept"], capture_output=True, text=True, timeout=30)
         assert query.stdout.strip() == "42", query.stderr
         assert subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "get", "kept"], capture_output=True, text=True).stdout.strip() == "yes"
+        # The audit log survives the restart (the broker's topics do not) and still verifies with the same key.
+        exchanged = requests.post("http://127.0.0.1:7102/v1/tokens", json={"api_key": api_key}, timeout=10).json()["access_token"]
+        verified = subprocess.run([maestro_bin, "audit", "verify", "--url", "http://127.0.0.1:7103", "--public-key", public_key],
+                                  capture_output=True, text=True, timeout=120, env={**os.environ, "MAESTRO_TOKEN": exchanged})
+        assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
     finally:
         stop(process)
