@@ -7,15 +7,17 @@ import Foundation
 /// 2. `checkpoint`: every stored signed checkpoint, by tree size;
 /// 3. `consistency`: a proof between each checkpoint and the next, and from the last to the head;
 /// 4. `entry`: every entry, by index, with its canonical bytes as a JSON string and the leaf
-///    hash stored when it was appended.
+///    hash stored when it was appended;
+/// 5. `end`: the number of entries written, so a stream cut short is detected.
 ///
-/// A filtered export (any query filter) carries `head` and the matching entries, each with
-/// its inclusion proof against the head.
+/// A filtered export (any query filter) carries `head`, the matching entries, each with its
+/// inclusion proof against the head, and `end`.
 public enum AuditExportLine: Sendable {
     case head(Checkpoint, filtered: Bool)
     case checkpoint(Checkpoint)
     case consistency(first: Int, second: Int, proof: [MerkleHash])
     case entry(index: Int, leafHash: MerkleHash, entry: String, proof: [MerkleHash]?)
+    case end(entries: Int)
 
     public static let format = "maestro-audit-export/1"
 
@@ -36,6 +38,8 @@ public enum AuditExportLine: Sendable {
         case .entry(let index, let leafHash, let entry, let proof):
             object = ["kind": "entry", "index": index, "leaf_hash": Hex.encode(leafHash), "entry": entry]
             if let proof { object["proof"] = proof.map(Hex.encode) }
+        case .end(let entries):
+            object = ["kind": "end", "entries": entries]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
@@ -64,6 +68,9 @@ public enum AuditExportLine: Sendable {
             let proof = object["proof"].map(hashes) ?? nil
             if object["proof"] != nil && proof == nil { throw AuditExportError("has a proof that is not a list of hex hashes") }
             return .entry(index: index, leafHash: leaf, entry: entry, proof: proof)
+        case "end":
+            guard let entries = object["entries"] as? Int else { throw AuditExportError("is not an end line (entries)") }
+            return .end(entries: entries)
         default:
             throw AuditExportError("has an unknown kind '\(kind)'")
         }

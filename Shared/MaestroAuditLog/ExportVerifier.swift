@@ -44,6 +44,7 @@ public struct ExportVerifier {
     private var tree = CompactRange()
     private var lineNumber = 0
     private var phase = 0
+    private var endCount: Int?
 
     public init(publicKeys: [AuditPublicKey]) {
         var keys: [String: AuditPublicKey] = [:]
@@ -55,6 +56,7 @@ public struct ExportVerifier {
     public mutating func consume(_ line: some StringProtocol) throws(Failure) {
         lineNumber += 1
         guard !line.allSatisfy(\.isWhitespace) else { return }
+        guard endCount == nil else { throw Failure(firstBadIndex: nil, reason: "line \(lineNumber): a line after the end line") }
         let parsed: AuditExportLine
         do { parsed = try AuditExportLine.parse(line) } catch { throw Failure(firstBadIndex: nil, reason: "line \(lineNumber) \(error)") }
         switch parsed {
@@ -90,6 +92,9 @@ public struct ExportVerifier {
                 throw Failure(firstBadIndex: nil, reason: "the signed head of size \(second) is not an extension of the one of size \(first): the consistency proof fails")
             }
             report.consistencyProofs += 1
+        case .end(let entries):
+            _ = try requireHead()
+            endCount = entries
         case .entry(let index, let storedLeaf, let entry, let proof):
             let head = try requireHead()
             phase = 3
@@ -101,9 +106,16 @@ public struct ExportVerifier {
         }
     }
 
-    /// Ends the export: a full export must hold exactly the head's entries and reproduce its root.
+    /// Ends the export: a full export must hold exactly the head's entries and reproduce its root;
+    /// a filtered one must end with its end line (a full one may), counting the entries seen.
     public mutating func finish() throws(Failure) -> Report {
         let head = try requireHead()
+        if report.filtered && endCount == nil {
+            throw Failure(firstBadIndex: nil, reason: "the export was cut short: it has no end line after \(report.entries) entries")
+        }
+        if let endCount, endCount != report.entries {
+            throw Failure(firstBadIndex: nil, reason: "the end line counts \(endCount) entries and the export holds \(report.entries): entries were removed or added")
+        }
         if !report.filtered {
             guard tree.size == head.treeSize else {
                 throw Failure(firstBadIndex: tree.size, reason: "missing: the signed head covers \(head.treeSize) entries and the export holds \(tree.size)")

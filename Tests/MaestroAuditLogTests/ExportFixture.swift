@@ -93,7 +93,7 @@ struct ExportFixture {
     func filteredExport(_ indices: [Int]) throws -> [AuditExportLine] {
         [.head(head, filtered: true)] + (try indices.map { index in
             .entry(index: index, leafHash: leaves[index], entry: entries[index], proof: try tree.inclusion(of: index, treeSize: head.treeSize))
-        })
+        }) + [.end(entries: indices.count)]
     }
 }
 

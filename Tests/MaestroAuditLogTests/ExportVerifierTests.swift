@@ -533,3 +533,27 @@ struct AuditExportLineTests {
         }
     }
 }
+
+@Suite("ExportVerifier: the end line")
+struct ExportEndLineTests {
+    @Test("a filtered export cut short, or with entries dropped, fails on its end line")
+    func filteredExportMustEnd() throws {
+        let fixture = try ExportVerifierTests.fixture()
+        let lines = try fixture.filteredExport([1, 4, 6]).map { $0.encoded() }
+        #expect(ExportVerifierTests.verify(lines).success?.entries == 3)
+        // The stream stopped before its last entry and its end line: every entry left still proves, but the export is incomplete.
+        #expect(ExportVerifierTests.verify(Array(lines.dropLast(2))).failure?.reason.contains("cut short") == true)
+        var dropped = lines
+        dropped.remove(at: 2)
+        #expect(ExportVerifierTests.verify(dropped).failure?.reason.contains("end line counts 3") == true)
+        #expect(ExportVerifierTests.verify(lines + [lines[1]]).failure?.reason.contains("after the end line") == true)
+    }
+
+    @Test("a full export's end line, when present, must count its entries")
+    func fullExportEndCounts() throws {
+        let fixture = try ExportVerifierTests.fixture()
+        let lines = try fixture.fullExport().map { $0.encoded() }
+        #expect(ExportVerifierTests.verify(lines + [AuditExportLine.end(entries: ExportVerifierTests.count).encoded()]).success != nil)
+        #expect(ExportVerifierTests.verify(lines + [AuditExportLine.end(entries: 3).encoded()]).failure != nil)
+    }
+}

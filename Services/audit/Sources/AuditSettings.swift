@@ -34,6 +34,11 @@ struct AuditSettings: Sendable {
                 problems.append("MAESTRO_AUDIT_CHECKPOINT_SECONDS: must be a whole number of seconds from 1 to 86400, got '\(text)'")
             }
         }
+        if let text = environment["MAESTRO_AUDIT_REPORT_MAX_ENTRIES"] {
+            if let value = Int(text), (1...100_000).contains(value) { reportMaxEntries = value } else {
+                problems.append("MAESTRO_AUDIT_REPORT_MAX_ENTRIES: must be a whole number from 1 to 100000, got '\(text)'")
+            }
+        }
         if let pattern = environment["MAESTRO_AUDIT_TOPIC_PATTERN"] {
             if pattern.isEmpty || pattern.contains(",") {
                 problems.append("MAESTRO_AUDIT_TOPIC_PATTERN: must be one topic name or one regular expression starting with ^")

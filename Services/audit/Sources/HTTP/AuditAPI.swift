@@ -71,7 +71,7 @@ struct AuditAPI: Sendable {
         let logID = try log(request, context)
         let query = request.formQuery
         guard let first = try query.count("first", minimum: 0) else {
-            throw HTTPProblem.invalid([.init(field: "first", message: "is required")], detail: "first, the smaller tree size, is required.")
+            throw HTTPProblem.badRequest("first, the smaller tree size, is required.", errors: [.init(field: "first", message: "is required")])
         }
         let second = try query.count("second", minimum: 0)
         return try .json(ConsistencyProofBody(try await store.consistencyProof(logID: logID, first: first, second: second)))
@@ -95,7 +95,8 @@ struct AuditAPI: Sendable {
     @Sendable func modelReport(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let logID = try log(request, context)
         guard let raw = context.parameters.get("name"), let model = raw.removingPercentEncoding, !model.isEmpty, model.utf8.count <= 256 else {
-            throw HTTPProblem.badRequest("The model name is missing, longer than 256 bytes, or not valid percent-encoding.")
+            throw HTTPProblem.badRequest("The model name is missing, longer than 256 bytes, or not valid percent-encoding.",
+                                         errors: [.init(field: "name", message: "must be 1 to 256 bytes of valid percent-encoding")])
         }
         let format = request.formQuery["format"] ?? (request.headers[.accept]?.contains("text/markdown") == true ? "markdown" : "json")
         guard format == "json" || format == "markdown" else {
@@ -105,9 +106,12 @@ struct AuditAPI: Sendable {
         if format == "markdown" {
             var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: report.markdown())))
             response.headers[.contentType] = "text/markdown; charset=utf-8"
+            response.headers[.vary] = "Accept"
             return response
         }
-        return try .json(report.body())
+        var response = try Response.json(report.body())
+        response.headers[.vary] = "Accept"
+        return response
     }
 
     /// The log a request reads; see the type's documentation.
@@ -129,7 +133,7 @@ struct AuditErrorMiddleware: RouterMiddleware {
         } catch let error as AuditQueryError {
             switch error.code {
             case .noSuchEntry: throw HTTPProblem.notFound(error.description)
-            case .beyondHead: throw HTTPProblem.invalid([.init(field: "tree_size", message: "is beyond the log's size")], detail: error.description)
+            case .beyondHead: throw HTTPProblem.invalid([.init(field: error.field, message: "is beyond the log's size")], detail: error.description)
             case .badRange: throw HTTPProblem.invalid([.init(field: "first", message: "is greater than second")], detail: error.description)
             case .tooLarge: throw HTTPProblem.invalid([.init(field: "name", message: "has too many entries for one report")], detail: error.description)
             }

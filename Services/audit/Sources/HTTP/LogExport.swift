@@ -8,7 +8,8 @@ import MaestroAuditLog
 /// so those never change under the export).
 ///
 /// A failure after the first bytes went out can only cut the stream short; a truncated NDJSON
-/// export then fails verification as "missing entries", never passes it.
+/// export then fails verification (it lacks entries its head covers, or its end line), never
+/// passes it. CSV has no such guard: use NDJSON where completeness matters.
 struct LogExport: Sendable {
     let store: AuditLogStore
     let logID: String
@@ -41,12 +42,16 @@ struct LogExport: Sendable {
                         let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
                         try await emit(.consistency(first: first, second: second, proof: proof.path))
                     }
+                    var written = 0
                     try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.treeSize, on: connection) { entry in
                         try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: nil))
+                        written += 1
                     }
+                    try await emit(.end(entries: written))
                 } else {
                     // Each matching entry with its inclusion proof against the head, a page at a time.
                     var cursor: Int?
+                    var written = 0
                     while true {
                         var page: [StoredEntry] = []
                         try await store.forEachEntry(logID: logID, filter: filter, after: cursor, before: head.treeSize, limit: Self.proofBatch,
@@ -57,7 +62,9 @@ struct LogExport: Sendable {
                             try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: proofs[entry.index]))
                         }
                         cursor = last.index
+                        written += page.count
                     }
+                    try await emit(.end(entries: written))
                 }
             }
             if chunk.readableBytes > 0 { try await writer.write(chunk) }
@@ -66,7 +73,7 @@ struct LogExport: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"audit-\(logID).ndjson\""], body: body)
     }
 
-    static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\n"
+    static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\r\n"
 
     func csv() -> Response {
         let store = self.store, logID = self.logID, filter = self.filter
@@ -80,7 +87,7 @@ struct LogExport: Sendable {
                         entry.eventType ?? "", entry.subject ?? "", entry.actor ?? "", entry.correlationID ?? "", entry.eventID ?? "",
                         entry.topic, String(entry.partition), String(entry.offset), Hex.encode(entry.leafHash),
                     ]
-                    chunk.writeString(fields.map(CSV.field).joined(separator: ",") + "\n")
+                    chunk.writeString(fields.map(CSV.field).joined(separator: ",") + "\r\n")
                     if chunk.readableBytes >= Self.chunkSize {
                         try await writer.write(chunk)
                         chunk.clear()
@@ -94,7 +101,7 @@ struct LogExport: Sendable {
     }
 }
 
-/// RFC 4180 fields. A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
+/// RFC 4180 fields (records end in CRLF). A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
 /// is prefixed with `'`, so an event's text cannot become a formula in the auditor's spreadsheet.
 enum CSV {
     static func field(_ value: String) -> String {

@@ -32,7 +32,7 @@ extension AuditLogStore {
         try await client.withTenantTransaction(logID, logger: logger) { connection in
             let current = try await head(of: logID, on: connection)
             let size = treeSize ?? current.size
-            guard size <= current.size else { throw AuditQueryError.beyondHead(size: size, current: current.size) }
+            guard size <= current.size else { throw AuditQueryError.beyondHead(size: size, current: current.size, field: "tree_size") }
             guard index < size else { throw AuditQueryError.noSuchEntry(index, size: size) }
             let nodes = try await nodes(MerkleProofs.requiredNodes(inclusionOf: index, treeSize: size).union(MerkleProofs.requiredNodes(rootOf: size))
                                             .union([MerkleProofs.Position(level: 0, index: index)]), logID: logID, on: connection)
@@ -58,7 +58,7 @@ extension AuditLogStore {
         try await client.withTenantTransaction(logID, logger: logger) { connection in
             let current = try await head(of: logID, on: connection)
             let second = second ?? current.size
-            guard second <= current.size else { throw AuditQueryError.beyondHead(size: second, current: current.size) }
+            guard second <= current.size else { throw AuditQueryError.beyondHead(size: second, current: current.size, field: "second") }
             guard first <= second else { throw AuditQueryError.badRange(first: first, second: second) }
             return try await consistencyProof(logID: logID, first: first, second: second, on: connection)
         }
@@ -154,20 +154,22 @@ struct AuditQueryError: Error, CustomStringConvertible {
     enum Code { case noSuchEntry, beyondHead, badRange, tooLarge }
     let code: Code
     let description: String
+    /// The query parameter at fault, for the problem's `errors[]`.
+    var field = ""
 
     static func noSuchEntry(_ index: Int, size: Int) -> AuditQueryError {
         AuditQueryError(code: .noSuchEntry, description: "The log has no entry \(index); its tree has \(size) entries.")
     }
 
-    static func beyondHead(size: Int, current: Int) -> AuditQueryError {
-        AuditQueryError(code: .beyondHead, description: "tree_size \(size) is beyond the log's current size, \(current).")
+    static func beyondHead(size: Int, current: Int, field: String) -> AuditQueryError {
+        AuditQueryError(code: .beyondHead, description: "\(field) \(size) is beyond the log's current size, \(current).", field: field)
     }
 
     static func badRange(first: Int, second: Int) -> AuditQueryError {
         AuditQueryError(code: .badRange, description: "first (\(first)) must not be greater than second (\(second)).")
     }
 
-    static func tooLarge(_ count: Int, limit: Int) -> AuditQueryError {
-        AuditQueryError(code: .tooLarge, description: "The report would hold \(count) entries, more than \(limit); export the entries instead.")
+    static func tooLarge(limit: Int) -> AuditQueryError {
+        AuditQueryError(code: .tooLarge, description: "The report would hold more than \(limit) entries; export the model's entries instead (subject_prefix=models/<name>).")
     }
 }

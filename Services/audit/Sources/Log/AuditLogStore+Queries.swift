@@ -6,7 +6,7 @@ import PostgresNIO
 
 /// What a query or export selects. Every filter narrows; none given selects the whole log.
 struct EntryFilter: Sendable {
-    /// Time range on the event's own time (`ce_time`, else when it was recorded): `from` inclusive, `to` exclusive.
+    /// Time range on the event's own time (`ce_time`, else when the consumer received the record): `from` inclusive, `to` exclusive.
     var from: Date?
     var to: Date?
     var types: [String] = []
@@ -113,7 +113,7 @@ extension AuditLogStore {
         filter.subjectPrefix = true
         var found: [StoredEntry] = []
         try await forEachEntry(logID: logID, filter: filter, after: nil, limit: limit + 1, on: connection) { found.append($0) }
-        guard found.count <= limit else { throw AuditQueryError.tooLarge(found.count, limit: limit) }
+        guard found.count <= limit else { throw AuditQueryError.tooLarge(limit: limit) }
         return found
     }
 }

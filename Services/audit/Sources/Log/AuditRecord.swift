@@ -59,7 +59,7 @@ struct AuditRecord: Sendable {
         case .success(let event):
             content["event"] = .object(AuditRecord.attributes(of: event))
             data = event.data
-            eventID = event.id
+            eventID = AuditRecord.column(event.id)
             eventType = AuditRecord.column(event.type)
             subject = event.subject.flatMap(AuditRecord.column)
             authID = event.authId.flatMap(AuditRecord.column)
@@ -88,7 +88,8 @@ struct AuditRecord: Sendable {
             dedupeKey = "dlq:" + position
         } else if case .success(let event) = parsed {
             kind = .event
-            dedupeKey = "ce:\(event.source) \(event.id)"
+            // PostgreSQL text holds no NUL; an id or source with one still dedupes, by its escaped form.
+            dedupeKey = "ce:\(event.source) \(event.id)".replacingOccurrences(of: "\0", with: "\\u0000")
         } else {
             kind = .raw
             dedupeKey = "raw:" + position
