@@ -6,8 +6,8 @@
 /// checked in this order:
 /// - an entry whose bytes no longer hash to the leaf hash stored when it was appended;
 /// - an entry whose `index` is not its position: something before it was removed or added,
-///   or it was moved; the first bad entry is the lower of the two (a streaming check cannot
-///   tell a replayed old entry from forged ones before it, so it names the earliest possible);
+///   or it was moved; the first bad entry is the lower of the two, unless the entry it claims
+///   to be was already proven by a signed checkpoint (then it is a replay, bad where it is);
 /// - an entry whose `prev_root` is not the root of the entries before it: the entry before it
 ///   changed (this catches an edit even when the stored leaf hash was rewritten too);
 /// - a signed checkpoint or the head whose root the entries no longer reproduce: the last
@@ -45,6 +45,12 @@ public struct ExportVerifier {
     private var lineNumber = 0
     private var phase = 0
     private var endCount: Int?
+    /// Entries below this size reproduced a signed root: they are proven intact.
+    private var verifiedSize = 0
+    /// A failed consistency proof of a full export, reported only if no entry is found bad:
+    /// the proofs are built from the stored tree, so a tampered row breaks them too, and the
+    /// entries then say which row it was.
+    private var deferredFailure: Failure?
 
     public init(publicKeys: [AuditPublicKey]) {
         var keys: [String: AuditPublicKey] = [:]
@@ -89,7 +95,10 @@ public struct ExportVerifier {
                 throw Failure(firstBadIndex: nil, reason: "line \(lineNumber): a consistency proof between sizes \(first) and \(second), which are not signed heads of this export")
             }
             guard MerkleProofs.verifyConsistency(first: first, second: second, firstRoot: firstRoot, secondRoot: secondRoot, proof: proof) else {
-                throw Failure(firstBadIndex: nil, reason: "the signed head of size \(second) is not an extension of the one of size \(first): the consistency proof fails")
+                let failure = Failure(firstBadIndex: nil, reason: "the signed head of size \(second) is not an extension of the one of size \(first): the consistency proof fails")
+                if report.filtered { throw failure }
+                if deferredFailure == nil { deferredFailure = failure }
+                return
             }
             report.consistencyProofs += 1
         case .end(let entries):
@@ -123,6 +132,7 @@ public struct ExportVerifier {
             guard tree.root == head.rootHash else {
                 throw Failure(firstBadIndex: max(0, tree.size - 1), reason: "the entries no longer reproduce the signed head's root")
             }
+            if let deferredFailure { throw deferredFailure }
         }
         return report
     }
@@ -141,9 +151,11 @@ public struct ExportVerifier {
         }
         guard index == position, link.index == position else {
             let claimed = link.index != position ? link.index : index
+            // An entry already proven by a signed checkpoint, found again further on, is a replay: the bad one is here.
+            let firstBad = claimed < position && claimed >= verifiedSize ? claimed : position
             let missing = claimed - 1 == position ? "entry \(position) is missing or was moved" : "entries \(position) to \(claimed - 1) are missing or were moved"
             let reason = claimed > position ? missing : "an entry was inserted, or this one moved here from \(claimed)"
-            throw Failure(firstBadIndex: min(position, claimed), reason: "found entry \(claimed) at position \(position): \(reason)")
+            throw Failure(firstBadIndex: firstBad, reason: "found entry \(claimed) at position \(position): \(reason)")
         }
         guard link.logID == head.logID else {
             throw Failure(firstBadIndex: position, reason: "it belongs to log \(link.logID), not \(head.logID)")
@@ -153,8 +165,11 @@ public struct ExportVerifier {
         }
         tree.append(leaf)
         report.entries += 1
-        if let signed = checkpointRoots[tree.size], signed != tree.root {
-            throw Failure(firstBadIndex: position, reason: "the entries up to here no longer reproduce the signed head of size \(tree.size)")
+        if let signed = checkpointRoots[tree.size] {
+            guard signed == tree.root else {
+                throw Failure(firstBadIndex: position, reason: "the entries up to here no longer reproduce the signed head of size \(tree.size)")
+            }
+            verifiedSize = tree.size
         }
     }
 

@@ -11,7 +11,7 @@ struct AuditAPI: Sendable {
     let settings: AuditSettings
 
     func register(on router: Router<MaestroRequestContext>) {
-        let audit = router.group("v1/audit").add(middleware: AuditErrorMiddleware())
+        let audit = router.group("v1/audit").add(middleware: AuditErrorMiddleware(store: store))
         audit.get("public-keys", use: publicKeys)
         audit.get("tree-head", use: treeHead)
         audit.get("checkpoints", use: checkpoints)
@@ -123,9 +123,11 @@ struct AuditAPI: Sendable {
     }
 }
 
-/// Maps the log's query errors to problems, once, at the edge.
+/// Maps the log's query errors to problems, once, at the edge. A proof that finds a stored
+/// hash missing raises the tamper alarm and answers 500: the log is damaged, not the request.
 struct AuditErrorMiddleware: RouterMiddleware {
     typealias Context = MaestroRequestContext
+    let store: AuditLogStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -137,6 +139,10 @@ struct AuditErrorMiddleware: RouterMiddleware {
             case .badRange: throw HTTPProblem.invalid([.init(field: "first", message: "is greater than second")], detail: error.description)
             case .tooLarge: throw HTTPProblem.invalid([.init(field: "name", message: "has too many entries for one report")], detail: error.description)
             }
+        } catch let error as AuditLogError where error.isMissingNode {
+            await store.raiseTamperAlarm(logID: error.logID, treeSize: 0, reason: error.description)
+            throw HTTPProblem(.internalServerError, type: "urn:maestro:problem:log-damaged", title: "Audit log damaged",
+                              detail: "A hash this proof needs is missing from the stored log; verify an export of the log to find the entry.")
         }
     }
 }

@@ -39,8 +39,14 @@ struct LogExport: Sendable {
                     var sizes = checkpoints.map(\.treeSize)
                     if sizes.last != head.treeSize { sizes.append(head.treeSize) }
                     for (first, second) in zip(sizes, sizes.dropFirst()) where first > 0 {
-                        let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
-                        try await emit(.consistency(first: first, second: second, proof: proof.path))
+                        do {
+                            let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
+                            try await emit(.consistency(first: first, second: second, proof: proof.path))
+                        } catch let error as AuditLogError where error.isMissingNode {
+                            // A stored hash is gone: the export goes on without this proof, and the
+                            // verifier names the entry from the entries themselves.
+                            await store.raiseTamperAlarm(logID: logID, treeSize: second, reason: error.description)
+                        }
                     }
                     var written = 0
                     try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.treeSize, on: connection) { entry in
@@ -106,8 +112,9 @@ struct LogExport: Sendable {
 enum CSV {
     static func field(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        if let first = value.unicodeScalars.first, "=+-@\t\r\n".unicodeScalars.contains(first) { value = "'" + value }
+        guard value.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

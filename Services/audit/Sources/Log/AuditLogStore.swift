@@ -7,6 +7,7 @@ import MaestroKafka
 import MaestroPostgres
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The audit log's SQL: appends, tree heads, proofs, queries and exports all live here.
 ///
@@ -28,6 +29,7 @@ struct AuditLogStore: Sendable {
     let logger: Logger
     let inbox: Inbox
     let outbox: Outbox
+    private let alarms = RaisedAlarms()
 
     init(client: PostgresClient, settings: PostgresSettings, key: AuditSigningKey, checkpointEvery: Int, logger: Logger) {
         self.client = client
@@ -169,6 +171,36 @@ struct AuditLogStore: Sendable {
     }
 }
 
+extension AuditLogStore {
+    /// Publishes `io.maestro.audit.tamper.detected.v1` for a log whose stored tree is damaged,
+    /// once per log and reason while this process runs. Best effort: a failure to publish is
+    /// logged, and the damage stays visible to every verification anyway.
+    func raiseTamperAlarm(logID: String, treeSize: Int, reason: String) async {
+        guard alarms.first(logID + "\n" + reason) else { return }
+        logger.critical("audit log damaged", metadata: ["log": "\(logID)", "reason": "\(reason)"])
+        do {
+            try await client.withTenantTransaction(logID, logger: logger) { connection in
+                let payload = AuditEvent.TamperDetected(logID: logID, treeSize: treeSize, reason: reason, detectedAt: Date())
+                let event = try CloudEvent(source: Self.source, subject: "logs/\(logID)", tenant: logID == AuditRecord.systemLog ? nil : logID,
+                                           payload: payload, authId: "maestro-audit")
+                try await outbox.enqueue(event, topic: .auditEvents, key: logID, on: connection, logger: logger)
+            }
+        } catch {
+            logger.error("tamper alarm not published", metadata: ["log": "\(logID)", "error": "\(String(reflecting: error))"])
+        }
+    }
+}
+
+/// Which alarms this process has raised.
+private final class RaisedAlarms: Sendable {
+    private let raised = Mutex<Set<String>>([])
+
+    /// Whether `alarm` is raised for the first time.
+    func first(_ alarm: String) -> Bool {
+        raised.withLock { $0.insert(alarm).inserted }
+    }
+}
+
 /// Column arrays of a batch of entries, bound to one `unnest` insert.
 private struct EntryColumns {
     var index: [Int64] = []
@@ -219,12 +251,15 @@ struct AuditLogError: Error, CustomStringConvertible {
     private enum Code { case corruptLogState, missingNode }
     private let code: Code
     let description: String
+    var logID = ""
 
     static func corruptLogState(_ logID: String) -> AuditLogError {
         AuditLogError(code: .corruptLogState, description: "the stored state of log \(logID) is not a valid tree edge")
     }
 
     static func missingNode(_ logID: String, _ missing: MissingNode) -> AuditLogError {
-        AuditLogError(code: .missingNode, description: "log \(logID): \(missing)")
+        AuditLogError(code: .missingNode, description: "log \(logID): \(missing)", logID: logID)
     }
+
+    var isMissingNode: Bool { code == .missingNode }
 }

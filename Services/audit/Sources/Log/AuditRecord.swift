@@ -33,32 +33,30 @@ struct AuditRecord: Sendable {
     let correlationID: String?
     let occurredAt: Date
     /// The entry's content, without the fields fixed at append (index, log, previous root, time).
-    let content: [String: JSONValue]
-    /// A CloudEvent's data, exactly as published; the entry embeds these bytes verbatim.
-    let data: [UInt8]?
+    /// A CloudEvent's data is embedded verbatim, so the entry holds exactly what was published.
+    let content: [String: CanonicalJSON]
 
     init(_ message: KafkaConsumerMessage, receivedAt: Date = Date()) {
         topic = message.topic
         partition = message.partition
         offset = message.offset
         let valueHash = Hex.encode(SHA256.hash(data: message.value))
-        var record: [String: JSONValue] = [
+        var record: [String: CanonicalJSON] = [
             "topic": .string(message.topic),
-            "partition": .number(Double(message.partition)),
-            "offset": .number(Double(message.offset)),
+            "partition": .integer(Int(message.partition)),
+            "offset": .integer(Int(message.offset)),
             "value_sha256": .string(valueHash),
-            "value_size": .number(Double(message.value.count)),
+            "value_size": .integer(message.value.count),
         ]
         if let key = message.key { record["key"] = .string(AuditRecord.text(key)) }
         if let timestamp = message.timestamp { record["timestamp"] = .string(AuditTime.format(Date(timeIntervalSince1970: Double(timestamp) / 1000))) }
         let position = "\(message.topic)/\(message.partition)/\(message.offset)#\(valueHash)"
 
         let parsed = Result { () throws(CloudEventError) in try CloudEvent(kafkaMessage: message) }
-        var content: [String: JSONValue] = ["record": .object(record)]
+        var content: [String: CanonicalJSON] = ["record": .object(record)]
         switch parsed {
         case .success(let event):
             content["event"] = .object(AuditRecord.attributes(of: event))
-            data = event.data
             eventID = AuditRecord.column(event.id)
             eventType = AuditRecord.column(event.type)
             subject = event.subject.flatMap(AuditRecord.column)
@@ -69,7 +67,6 @@ struct AuditRecord: Sendable {
         case .failure(let error):
             content["headers"] = .array(message.headers.map { .object(["name": .string($0.name), "value": $0.value.map { .string(AuditRecord.text($0)) } ?? .null]) })
             content["error"] = .string(error.message)
-            data = nil
             eventID = message.headers.string("ce_id").flatMap(AuditRecord.column)
             eventType = message.headers.string("ce_type").flatMap(AuditRecord.column)
             subject = nil
@@ -80,7 +77,7 @@ struct AuditRecord: Sendable {
         }
         if message.topic == Topic.deadLetters.name {
             kind = .deadLetter
-            var letter: [String: JSONValue] = [:]
+            var letter: [String: CanonicalJSON] = [:]
             for header in message.headers where header.name.hasPrefix("maestro_") {
                 letter[String(header.name.dropFirst("maestro_".count))] = header.value.map { .string(AuditRecord.text($0)) } ?? .null
             }
@@ -89,7 +86,8 @@ struct AuditRecord: Sendable {
         } else if case .success(let event) = parsed {
             kind = .event
             // PostgreSQL text holds no NUL; an id or source with one still dedupes, by its escaped form.
-            dedupeKey = "ce:\(event.source) \(event.id)".replacingOccurrences(of: "\0", with: "\\u0000")
+            let key = "ce:\(event.source) \(event.id)"
+            dedupeKey = key.utf8.contains(0) ? key.replacingOccurrences(of: "\0", with: "\\u0000") : key
         } else {
             kind = .raw
             dedupeKey = "raw:" + position
@@ -97,45 +95,21 @@ struct AuditRecord: Sendable {
         self.content = content
     }
 
-    /// The canonical bytes of the entry at `index`: sorted keys, no insignificant whitespace.
-    /// They are stored as text and hashed as they are; they are never re-encoded.
-    /// The event's data bytes go in verbatim, so the entry holds exactly what was published.
+    /// The canonical bytes of the entry at `index` (``CanonicalJSON``). They are stored as text
+    /// and hashed as they are; they are never re-encoded.
     func canonicalEntry(index: Int, logID: String, previousRoot: MerkleHash, recordedAt: Date) -> String {
         var object = content
-        object["index"] = .number(Double(index))
+        object["index"] = .integer(index)
         object["log_id"] = .string(logID)
         object["kind"] = .string(kind.rawValue)
         object["prev_root"] = .string(Hex.encode(previousRoot))
         object["recorded_at"] = .string(AuditTime.format(recordedAt))
-        // A random marker where the data goes; it cannot occur in the rest of the entry.
-        let placeholder = "data-\(UUID().uuidString)"
-        if data != nil, case .object(var event)? = object["event"] {
-            event["data"] = .string(placeholder)
-            object["event"] = .object(event)
-        }
-        // Strings, numbers, booleans, nulls, arrays and objects only: encoding cannot fail.
-        let encoded = try! JSONSerialization.data(withJSONObject: AuditRecord.foundationValue(.object(object)), options: [.sortedKeys, .withoutEscapingSlashes])
-        var text = String(decoding: encoded, as: UTF8.self)
-        if let data {
-            text = text.replacingOccurrences(of: "\"\(placeholder)\"", with: String(decoding: data, as: UTF8.self))
-        }
-        return text
-    }
-
-    private static func foundationValue(_ value: JSONValue) -> Any {
-        switch value {
-        case .null: NSNull()
-        case .bool(let bool): bool
-        case .number(let number): number.rounded() == number && abs(number) < 9.0e15 ? Int(number) as Any : number as Any
-        case .string(let string): string
-        case .array(let values): values.map(foundationValue)
-        case .object(let members): members.mapValues(foundationValue)
-        }
+        return String(decoding: CanonicalJSON.object(object).bytes, as: UTF8.self)
     }
 
     /// The CloudEvent's attributes; the data's bytes are hashed too, so a reader can match the published record exactly.
-    private static func attributes(of event: CloudEvent) -> [String: JSONValue] {
-        var attributes: [String: JSONValue] = [
+    private static func attributes(of event: CloudEvent) -> [String: CanonicalJSON] {
+        var attributes: [String: CanonicalJSON] = [
             "specversion": .string(CloudEvent.specVersion), "id": .string(event.id), "source": .string(event.source),
             "type": .string(event.type), "datacontenttype": .string(event.dataContentType),
             "data_sha256": .string(Hex.encode(SHA256.hash(data: event.data))),
@@ -146,12 +120,21 @@ struct AuditRecord: Sendable {
             ("causationid", event.causationId), ("traceparent", event.traceParent),
         ]
         for case (let name, let value?) in optional { attributes[name] = .string(value) }
+        // CloudEvent(kafkaMessage:) has checked that the data is JSON.
+        attributes["data"] = .verbatim(event.data)
         return attributes
     }
 
     /// Tenant ids follow governance's rule; anything else goes to the system log.
     static func validTenant(_ tenant: String) -> String? {
-        tenant.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil ? tenant : nil
+        let bytes = tenant.utf8
+        guard let first = bytes.first, bytes.count <= 63, isLowercaseAlphanumeric(first),
+              bytes.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else { return nil }
+        return tenant
+    }
+
+    private static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     /// UTF-8 text when the bytes are valid UTF-8, otherwise `base64:` and the bytes in base64.
@@ -162,7 +145,7 @@ struct AuditRecord: Sendable {
 
     /// A value for a query column: PostgreSQL text holds no NUL, and columns stay short.
     private static func column(_ value: String) -> String? {
-        let cleaned = value.replacingOccurrences(of: "\0", with: "")
+        let cleaned = value.utf8.contains(0) ? value.replacingOccurrences(of: "\0", with: "") : value
         return cleaned.isEmpty ? nil : String(cleaned.prefix(1024))
     }
 }
