@@ -24,8 +24,10 @@ final class AuditIngest: Service, Sendable {
         logger[metadataKey: "consumer"] = "\(name)"
         let configuration = KafkaConsumerConfiguration(
             bootstrapServers: bootstrapServers, groupId: name, topics: [topicPattern], clientId: name, maxBatchSize: 1000,
-            // New topics matching the pattern are picked up within seconds, not the default five minutes.
-            properties: ["topic.metadata.refresh.interval.ms": "5000"].merging(kafkaProperties) { _, given in given })
+            // New topics matching the pattern are picked up within seconds, not the default five
+            // minutes; an idle fetch returns after 100 ms, not 500, so a quiet topic's record is
+            // appended promptly.
+            properties: ["topic.metadata.refresh.interval.ms": "5000", "fetch.wait.max.ms": "100"].merging(kafkaProperties) { _, given in given })
         let appended = Counter(label: "maestro_audit_entries_appended_total")
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration, logger: logger) { [logger] messages in
