@@ -7,6 +7,7 @@
 # - Redis: pipelined HMGET through MaestroRedis against redis-benchmark on the same server (scripts/bench-redis.sh).
 # - Registry: search, alias resolve and version create on 10,000 seeded models (scripts/bench-registry.sh).
 # - Governance: the token exchange, p50/p99 (scripts/bench-governance.sh).
+# - Audit: append rate, publish-to-append lag, inclusion proofs at 1,000,000 entries (scripts/bench-audit.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,3 +78,4 @@ awk '
 scripts/bench-redis.sh
 scripts/bench-registry.sh
 scripts/bench-governance.sh
+scripts/bench-audit.sh
