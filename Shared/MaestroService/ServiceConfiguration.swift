@@ -34,6 +34,9 @@ public struct ServiceConfiguration: Sendable {
     public var httpPort: Int
     public var kafkaBrokers: String
     public var postgresURL: String
+    /// The schema owner's URL for migrations (`MAESTRO_POSTGRES_MIGRATION_URL`); without it,
+    /// migrations run as the service's own role.
+    public var postgresMigrationURL: String?
     public var redisURL: String
     public var keySource: KeySource
     public var logLevel: Logger.Level
@@ -64,6 +67,7 @@ public struct ServiceConfiguration: Sendable {
         httpPort = reader.integer("MAESTRO_HTTP_PORT", default: defaultPort, in: 1...65535)
         kafkaBrokers = reader.brokers("MAESTRO_KAFKA_BROKERS", default: "127.0.0.1:9092")
         postgresURL = reader.string("MAESTRO_POSTGRES_URL", default: "postgres://maestro@127.0.0.1:7432/maestro?sslmode=disable")
+        postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
         keySource = reader.keySource()
         logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
@@ -78,6 +82,11 @@ public struct ServiceConfiguration: Sendable {
         }
 
         do { _ = try PostgresSettings(url: postgresURL, schema: "public") } catch { reader.problems.append(error.description) }
+        if let postgresMigrationURL {
+            do { _ = try PostgresSettings(url: postgresMigrationURL, schema: "public") } catch {
+                reader.problems.append("MAESTRO_POSTGRES_MIGRATION_URL: \(error.description)")
+            }
+        }
         do { _ = try RedisConfiguration(url: redisURL) } catch { reader.problems.append("MAESTRO_REDIS_URL: \(error.message)") }
         if !reader.problems.isEmpty {
             throw ConfigurationError(problems: reader.problems)
@@ -87,6 +96,17 @@ public struct ServiceConfiguration: Sendable {
     /// This service's PostgreSQL settings, for the schema it owns.
     public func postgresSettings(schema: String) throws(PostgresSettingsError) -> PostgresSettings {
         try PostgresSettings(url: postgresURL, schema: schema)
+    }
+
+    /// Migrates the service's schema, as its owner when `MAESTRO_POSTGRES_MIGRATION_URL` is set
+    /// (then the service's own login role is made a member of the schema's runtime role), and
+    /// returns the settings the service runs with.
+    public func migratePostgres(schema: String, migrations: [Migration], logger: Logger) async throws -> PostgresSettings {
+        let runtime = try postgresSettings(schema: schema)
+        let owner = try postgresMigrationURL.map { try PostgresSettings(url: $0, schema: schema) }
+        try await PostgresMigrator.migrate(settings: owner ?? runtime, runtimeLoginRole: owner == nil ? nil : runtime.username,
+                                           migrations: migrations, logger: logger)
+        return runtime
     }
 
     public func redisConfiguration(poolSize: Int = 8) throws(RedisError) -> RedisConfiguration {

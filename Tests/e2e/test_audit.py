@@ -5,7 +5,6 @@ verification. Records that are not CloudEvents are kept in the system log."""
 import json
 import os
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -15,21 +14,7 @@ from cloudevents.http import CloudEvent
 from confluent_kafka import Producer
 
 from conftest import _required, _start
-
-
-def call(url, method, path, token=None, body=None, **params):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.request(method, f"{url}{path}", json=body, headers=headers, params=params or None, timeout=30)
-
-
-def wait_for(fetch, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fetch()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
+from maestro_api import call, principal, token_for, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +55,6 @@ def audited(maestro_bin, brokers, tmp_path_factory):
     for process, log_path in reversed(started):
         process.terminate()
         assert process.wait(timeout=60) == 0, log_path.read_text()[-2000:]
-
-
-def token_for(governance, api_key):
-    response = call(governance, "POST", "/v1/tokens", body={"api_key": api_key})
-    assert response.status_code == 200, response.text
-    return response.json()["access_token"]
-
-
-def principal(governance, admin, name, roles):
-    created = call(governance, "POST", "/v1/principals", admin, {"name": name, "roles": roles})
-    assert created.status_code == 201, created.text
-    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]})
-    assert key.status_code == 201, key.text
-    return token_for(governance, key.json()["api_key"])
 
 
 def test_records_that_are_not_cloudevents_are_kept_in_the_system_log(audited, brokers, unique):

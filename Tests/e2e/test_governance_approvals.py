@@ -4,38 +4,10 @@ whole chain on one correlation id; a failing check blocks approval; self-approva
 import json
 import time
 
-import requests
 from cloudevents.kafka import KafkaMessage, from_binary
 from confluent_kafka import Consumer
 
-
-def call(url, method, path, token=None, body=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.request(method, f"{url}{path}", json=body, headers=headers, timeout=10)
-
-
-def token_for(governance, api_key):
-    response = call(governance, "POST", "/v1/tokens", body={"api_key": api_key})
-    assert response.status_code == 200, response.text
-    return response.json()["access_token"]
-
-
-def principal(governance, admin, name, roles):
-    created = call(governance, "POST", "/v1/principals", admin, {"name": name, "roles": roles})
-    assert created.status_code == 201, created.text
-    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]})
-    assert key.status_code == 201, key.text
-    return token_for(governance, key.json()["api_key"])
-
-
-def wait_for(fetch, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fetch()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
+from maestro_api import call, principal, token_for, wait_for
 
 
 CHAIN = ["io.maestro.registry.promotion.requested.v1", "io.maestro.governance.approval.requested.v1",

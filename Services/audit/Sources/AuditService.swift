@@ -41,11 +41,7 @@ enum AuditService {
         ServiceLogging.bootstrap(configuration)
         ServiceMetrics.bootstrap()
         let logger = Logger(label: "maestro.audit")
-        let postgresSettings = try configuration.postgresSettings(schema: AuditLogStore.schema)
-        let ownerSettings = try environment["MAESTRO_POSTGRES_MIGRATION_URL"].map { try PostgresSettings(url: $0, schema: AuditLogStore.schema) }
-        try await PostgresMigrator.migrate(settings: ownerSettings ?? postgresSettings,
-                                           runtimeLoginRole: ownerSettings == nil ? nil : postgresSettings.username,
-                                           migrations: migrations(), logger: logger)
+        let postgresSettings = try await configuration.migratePostgres(schema: AuditLogStore.schema, migrations: migrations(), logger: logger)
 
         let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
         try await verifier.load()

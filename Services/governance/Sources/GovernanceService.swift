@@ -45,11 +45,7 @@ enum GovernanceService {
         ServiceLogging.bootstrap(configuration)
         ServiceMetrics.bootstrap()
         let logger = Logger(label: "maestro.governance")
-        let postgresSettings = try configuration.postgresSettings(schema: IdentityStore.schema)
-        let ownerSettings = try environment["MAESTRO_POSTGRES_MIGRATION_URL"].map { try PostgresSettings(url: $0, schema: IdentityStore.schema) }
-        try await PostgresMigrator.migrate(settings: ownerSettings ?? postgresSettings,
-                                           runtimeLoginRole: ownerSettings == nil ? nil : postgresSettings.username,
-                                           migrations: migrations(), logger: logger)
+        let postgresSettings = try await configuration.migratePostgres(schema: IdentityStore.schema, migrations: migrations(), logger: logger)
 
         let postgres = PostgresClient(configuration: postgresSettings.clientConfiguration, backgroundLogger: logger)
         let redis = RedisClient(configuration: try configuration.redisConfiguration(), logger: logger)

@@ -45,10 +45,7 @@ public enum RegistryService {
         ServiceLogging.bootstrap(configuration)
         ServiceMetrics.bootstrap()
         let logger = Logger(label: "maestro.registry")
-        let settings = try configuration.postgresSettings(schema: RegistryStore.schema)
-        let ownerSettings = try environment["MAESTRO_POSTGRES_MIGRATION_URL"].map { try PostgresSettings(url: $0, schema: RegistryStore.schema) }
-        try await PostgresMigrator.migrate(settings: ownerSettings ?? settings, runtimeLoginRole: ownerSettings == nil ? nil : settings.username,
-                                           migrations: migrations(), logger: logger)
+        let settings = try await configuration.migratePostgres(schema: RegistryStore.schema, migrations: migrations(), logger: logger)
 
         let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
         try await verifier.load()
