@@ -28,6 +28,18 @@ public struct CompactRange: Sendable, Equatable {
         self.hashes = hashes
     }
 
+    /// Where the hashes of the edge of a tree of `size` leaves sit in the full tree, largest
+    /// first: one perfect subtree per set bit of `size`.
+    public static func positions(forSize size: Int) -> [MerkleProofs.Position] {
+        var positions: [MerkleProofs.Position] = []
+        var start = 0
+        for level in stride(from: Int.bitWidth - 1, through: 0, by: -1) where size & (1 << level) != 0 {
+            positions.append(MerkleProofs.Position(level: level, index: start >> level))
+            start += 1 << level
+        }
+        return positions
+    }
+
     /// Appends a leaf hash; returns the interior nodes this completes (the leaf itself is level 0).
     @discardableResult
     public mutating func append(_ leaf: MerkleHash) -> [Node] {

@@ -52,7 +52,8 @@ public final class KafkaConsumer: Service, Sendable {
         try self.init(configuration: configuration, logger: logger, handling: .each(handler))
     }
 
-    /// A consumer whose handler gets up to ``KafkaConsumerConfiguration/maxBatchSize`` records at once.
+    /// A consumer whose handler gets up to ``KafkaConsumerConfiguration/maxBatchSize`` records
+    /// (and about 16 MB of values) at once, in partition order.
     public static func batched(configuration: KafkaConsumerConfiguration, logger: Logger, handler: @escaping BatchHandler) throws(KafkaError) -> KafkaConsumer {
         try KafkaConsumer(configuration: configuration, logger: logger, handling: .batch(handler))
     }
@@ -123,8 +124,22 @@ public final class KafkaConsumer: Service, Sendable {
                         if stopRequested.load(ordering: .relaxed) { break }
                     }
                 case .batch(let handler):
-                    try await handler(batch)
-                    for message in batch { handled.record(message) }
+                    // The buffer hands over all it holds; the handler gets at most maxBatchSize
+                    // records and about 16 MB of values at a time.
+                    var start = 0
+                    while start < batch.count {
+                        var end = start
+                        var bytes = 0
+                        while end < batch.count && end - start < maxBatchSize && (end == start || bytes + batch[end].value.count <= 16 << 20) {
+                            bytes += batch[end].value.count
+                            end += 1
+                        }
+                        let chunk = Array(batch[start..<end])
+                        try await handler(chunk)
+                        for message in chunk { handled.record(message) }
+                        start = end
+                        if stopRequested.load(ordering: .relaxed) { break }
+                    }
                 }
             } catch {
                 failure = error

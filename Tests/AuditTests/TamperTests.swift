@@ -244,6 +244,31 @@ struct TamperAlarmTests {
     }
 }
 
+@Suite("A rewritten log row gets no signature", .serialized, .timeLimit(.minutes(2)))
+struct ForgedHeadTests {
+    @Test("a log row cut back or pointed at another root is refused: no signed head, no append, an alarm")
+    func forgedRowsAreRefused() async throws {
+        try await AuditHarness.with(checkpointEvery: 5) { harness in
+            try await TamperTests.seed(harness)
+            // The runtime role may update the log row; someone with its password rewrites it to a 3-entry tree of their own.
+            let forged = RFC6962.nodeHash(RFC6962.leafHash(Array("a".utf8)), RFC6962.leafHash(Array("b".utf8)))
+            try await harness.client.query("""
+                UPDATE audit.logs SET tree_size = 3, root_hash = \(ByteBuffer(bytes: forged)),
+                       edge = \([ByteBuffer(bytes: forged), ByteBuffer(bytes: RFC6962.leafHash(Array("c".utf8)))]) WHERE log_id = 'acme'
+                """, logger: AuditHarness.logger)
+            let token = try await harness.token()
+            try await harness.application.test(.router) { client in
+                let head = try await client.auditGet("/v1/audit/tree-head", token: token)
+                #expect(head.status == .internalServerError, "\(head.auditText)")
+            }
+            await #expect(throws: AuditLogError.self) { try await harness.store.append([AuditRecord(Records.event())]) }
+            let alarms = try await CheckpointerTests.outbox(harness).filter { $0.type == "io.maestro.audit.tamper.detected.v1" }
+            #expect(!alarms.isEmpty)
+            #expect(alarms.allSatisfy { $0.key == "acme" })
+        }
+    }
+}
+
 extension Result<ExportVerifier.Report, ExportVerifier.Failure> {
     /// `nil` when the export verified; otherwise the failure's first bad index (itself `nil` when no entry is named).
     var failureIndex: Int?? {

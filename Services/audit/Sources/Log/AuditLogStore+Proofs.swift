@@ -22,9 +22,49 @@ extension AuditLogStore {
         }
     }
 
+    /// Signs only a head the stored log backs: its root is the fold of the stored subtrees, and
+    /// it extends the latest checkpoint this key signed (a row rewritten to a smaller or forked
+    /// tree gets no signature, and raises the alarm instead).
     func signedHead(of logID: String, on connection: PostgresConnection) async throws -> Checkpoint {
         let head = try await head(of: logID, on: connection)
+        let positions = CompactRange.positions(forSize: head.size)
+        let latest = try await latestCheckpoint(logID: logID, keyID: key.keyID, on: connection)
+        var wanted = Set(positions)
+        if let latest { wanted.formUnion(MerkleProofs.requiredNodes(consistencyFrom: latest.treeSize, to: max(latest.treeSize, head.size))) }
+        let stored = try await nodes(wanted, logID: logID, on: connection)
+        var problem: String?
+        if let latest, !latest.isSigned(by: key.publicKey) {
+            problem = "the stored checkpoint of size \(latest.treeSize) does not carry this key's signature"
+        } else if let latest, latest.treeSize > head.size {
+            problem = "the log's size \(head.size) is below its signed checkpoint of size \(latest.treeSize)"
+        } else if let edge = CompactRange(size: head.size, hashes: positions.compactMap { stored.hashes[$0] }), edge.hashes.count == positions.count {
+            if edge.root != head.root {
+                problem = "the stored root of size \(head.size) is not the root of the stored subtrees"
+            } else if let latest, let proof = try? MerkleProofs.consistency(from: latest.treeSize, to: head.size, nodes: stored.source(logID: logID)),
+                      !MerkleProofs.verifyConsistency(first: latest.treeSize, second: head.size, firstRoot: latest.rootHash, secondRoot: head.root, proof: proof) {
+                problem = "the log of size \(head.size) does not extend its signed checkpoint of size \(latest.treeSize)"
+            }
+        } else {
+            problem = "stored subtrees of the tree of size \(head.size) are missing"
+        }
+        if let problem {
+            let error = AuditLogError.damagedState(logID, problem)
+            await raiseTamperAlarm(logID: logID, treeSize: head.size, reason: error.description)
+            throw error
+        }
         return try Checkpoint.sign(logID: logID, treeSize: head.size, rootHash: head.root, time: Date(), key: key)
+    }
+
+    /// The newest stored checkpoint signed with `keyID`, if any.
+    func latestCheckpoint(logID: String, keyID: String, on connection: PostgresConnection) async throws -> Checkpoint? {
+        let rows = try await connection.query("""
+            SELECT tree_size, root_hash, signed_at, signature FROM audit.checkpoints
+            WHERE log_id = \(logID) AND key_id = \(keyID) ORDER BY tree_size DESC LIMIT 1
+            """, logger: logger).decode((Int, ByteBuffer, Date, ByteBuffer).self)
+        for try await (size, root, signedAt, signature) in rows {
+            return Checkpoint(logID: logID, treeSize: size, rootHash: Array(buffer: root), time: signedAt, keyID: keyID, signature: Array(buffer: signature))
+        }
+        return nil
     }
 
     /// The audit path of entry `index` in the tree of `treeSize` entries (default: the current size).

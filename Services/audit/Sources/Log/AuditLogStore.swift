@@ -133,13 +133,30 @@ struct AuditLogStore: Sendable {
         let rows = try await connection.query("""
             SELECT tree_size, edge, checkpoint_size, checkpoint_at FROM audit.logs WHERE log_id = \(logID) FOR UPDATE
             """, logger: logger).decode((Int, [ByteBuffer], Int, Date?).self)
+        var found: LogState?
         for try await (size, edge, checkpointSize, checkpointAt) in rows {
             guard let tree = CompactRange(size: size, hashes: edge.map { Array(buffer: $0) }) else {
                 throw AuditLogError.corruptLogState(logID)
             }
-            return LogState(tree: tree, checkpointSize: checkpointSize, checkpointAt: checkpointAt)
+            found = LogState(tree: tree, checkpointSize: checkpointSize, checkpointAt: checkpointAt)
         }
-        throw AuditLogError.corruptLogState(logID)
+        guard let state = found else { throw AuditLogError.corruptLogState(logID) }
+        try await checkEdge(state.tree, logID: logID, on: connection)
+        return state
+    }
+
+    /// The log row is the one mutable thing the service keeps; before it appends to or signs a
+    /// tree, the stored edge must be the stored subtrees it claims to be, so a rewritten row
+    /// can neither fork the log nor get a forged root signed. A mismatch raises the alarm.
+    func checkEdge(_ tree: CompactRange, logID: String, on connection: PostgresConnection) async throws {
+        let positions = CompactRange.positions(forSize: tree.size)
+        let stored = try await nodes(Set(positions), logID: logID, on: connection)
+        let matches = zip(positions, tree.hashes).allSatisfy { stored.hashes[$0] == $1 }
+        guard matches else {
+            let error = AuditLogError.damagedState(logID, "the stored tree edge of size \(tree.size) does not match the stored subtrees")
+            await raiseTamperAlarm(logID: logID, treeSize: tree.size, reason: error.description)
+            throw error
+        }
     }
 
     func saveLog(_ logID: String, state: LogState, on connection: PostgresConnection) async throws {
@@ -257,9 +274,14 @@ struct AuditLogError: Error, CustomStringConvertible {
         AuditLogError(code: .corruptLogState, description: "the stored state of log \(logID) is not a valid tree edge")
     }
 
+    static func damagedState(_ logID: String, _ reason: String) -> AuditLogError {
+        AuditLogError(code: .missingNode, description: "log \(logID): \(reason)", logID: logID)
+    }
+
     static func missingNode(_ logID: String, _ missing: MissingNode) -> AuditLogError {
         AuditLogError(code: .missingNode, description: "log \(logID): \(missing)", logID: logID)
     }
 
+    /// The stored log is damaged (a hash missing or not what the state claims): tampering.
     var isMissingNode: Bool { code == .missingNode }
 }

@@ -86,8 +86,13 @@ struct AuditRecord: Sendable {
         } else if case .success(let event) = parsed {
             kind = .event
             // PostgreSQL text holds no NUL; an id or source with one still dedupes, by its escaped form.
-            let key = "ce:\(event.source) \(event.id)"
-            dedupeKey = key.utf8.contains(0) ? key.replacingOccurrences(of: "\0", with: "\\u0000") : key
+            // Source, id and content: a relay publishing an event again sends the same bytes and
+            // is recorded once; a producer reusing an id for other content is recorded twice.
+            // Hashed, so a key of any length or content fits the inbox's index.
+            var hasher = SHA256()
+            hasher.update(data: Array(event.source.utf8) + [0] + Array(event.id.utf8) + [0])
+            hasher.update(data: message.value)
+            dedupeKey = "ce:" + Hex.encode(hasher.finalize())
         } else {
             kind = .raw
             dedupeKey = "raw:" + position
@@ -120,8 +125,14 @@ struct AuditRecord: Sendable {
             ("causationid", event.causationId), ("traceparent", event.traceParent),
         ]
         for case (let name, let value?) in optional { attributes[name] = .string(value) }
-        // CloudEvent(kafkaMessage:) has checked that the data is JSON.
-        attributes["data"] = .verbatim(event.data)
+        // CloudEvent(kafkaMessage:) has checked that the data is JSON. JSON in UTF-8 without NUL
+        // (the contract's encoding) goes in verbatim; anything else (UTF-16 JSON) as base64, since
+        // the entry is UTF-8 text.
+        if !event.data.contains(0), String(validating: event.data, as: UTF8.self) != nil {
+            attributes["data"] = .verbatim(event.data)
+        } else {
+            attributes["data_base64"] = .string(Data(event.data).base64EncodedString())
+        }
         return attributes
     }
 
@@ -143,9 +154,15 @@ struct AuditRecord: Sendable {
         return "base64:" + Data(bytes).base64EncodedString()
     }
 
-    /// A value for a query column: PostgreSQL text holds no NUL, and columns stay short.
+    /// A value for a query column: PostgreSQL text holds no NUL, and an indexed value stays far
+    /// below the index's row limit (at most 512 bytes, cut at a character boundary).
     private static func column(_ value: String) -> String? {
-        let cleaned = value.utf8.contains(0) ? value.replacingOccurrences(of: "\0", with: "") : value
-        return cleaned.isEmpty ? nil : String(cleaned.prefix(1024))
+        var cleaned = value.utf8.contains(0) ? value.replacingOccurrences(of: "\0", with: "") : value
+        if cleaned.utf8.count > 512 {
+            var cut = cleaned.utf8.index(cleaned.utf8.startIndex, offsetBy: 512)
+            while !cleaned.unicodeScalars.indices.contains(cut) { cut = cleaned.utf8.index(before: cut) }
+            cleaned = String(cleaned[..<cut])
+        }
+        return cleaned.isEmpty ? nil : cleaned
     }
 }
