@@ -21,6 +21,8 @@ public struct ExportVerifier {
         public var checkpoints = 0
         public var consistencyProofs = 0
         public var inclusionProofs = 0
+        /// Checkpoints the auditor kept that the export was checked against.
+        public var trustedCheckpoints = 0
         public var filtered = false
     }
 
@@ -52,10 +54,19 @@ public struct ExportVerifier {
     /// entries then say which row it was.
     private var deferredFailure: Failure?
 
-    public init(publicKeys: [AuditPublicKey]) {
+    /// Heads the auditor kept from earlier (published checkpoints, earlier exports' heads): the
+    /// export must extend each one. They are what catches a log cut back, or rewritten and
+    /// re-signed, after they were taken.
+    private let trusted: [Checkpoint]
+    /// Whether an export of selected entries may pass; it proves each entry, not that none is missing.
+    private let allowFiltered: Bool
+
+    public init(publicKeys: [AuditPublicKey], trustedCheckpoints: [Checkpoint] = [], allowFiltered: Bool = true) {
         var keys: [String: AuditPublicKey] = [:]
         for key in publicKeys { keys[key.keyID] = key }
         self.keys = keys
+        self.trusted = trustedCheckpoints
+        self.allowFiltered = allowFiltered
     }
 
     /// Feeds the next line of the export (without its newline); empty lines are ignored.
@@ -69,6 +80,23 @@ public struct ExportVerifier {
         case .head(let checkpoint, let filtered):
             guard head == nil, lineNumber == 1 || phase == 0 else { throw Failure(firstBadIndex: nil, reason: "line \(lineNumber): a second head") }
             try checkSignature(checkpoint, what: "the head")
+            if filtered && !allowFiltered {
+                throw Failure(firstBadIndex: nil, reason: "this is an export of selected entries: it proves each entry, not that none is missing")
+            }
+            for kept in trusted where kept.logID == checkpoint.logID {
+                try checkSignature(kept, what: "the kept checkpoint of size \(kept.treeSize)")
+                guard kept.treeSize <= checkpoint.treeSize else {
+                    throw Failure(firstBadIndex: checkpoint.treeSize, reason: "missing: a checkpoint you kept covers \(kept.treeSize) entries and the export's head only \(checkpoint.treeSize); the log was cut back")
+                }
+                if let known = checkpointRoots[kept.treeSize], known != kept.rootHash {
+                    throw Failure(firstBadIndex: nil, reason: "two checkpoints you kept, of size \(kept.treeSize), have different roots")
+                }
+                checkpointRoots[kept.treeSize] = kept.rootHash
+                report.trustedCheckpoints += 1
+            }
+            if let kept = checkpointRoots[checkpoint.treeSize], kept != checkpoint.rootHash {
+                throw Failure(firstBadIndex: nil, reason: "the export's head of size \(checkpoint.treeSize) differs from the checkpoint you kept: the log was rewritten")
+            }
             head = checkpoint
             report.logID = checkpoint.logID
             report.treeSize = checkpoint.treeSize
@@ -153,7 +181,7 @@ public struct ExportVerifier {
             let claimed = link.index != position ? link.index : index
             // An entry already proven by a signed checkpoint, found again further on, is a replay: the bad one is here.
             let firstBad = claimed < position && claimed >= verifiedSize ? claimed : position
-            let missing = claimed - 1 == position ? "entry \(position) is missing or was moved" : "entries \(position) to \(claimed - 1) are missing or were moved"
+            let missing = claimed == position + 1 ? "entry \(position) is missing or was moved" : "entries from \(position) on are missing or were moved"
             let reason = claimed > position ? missing : "an entry was inserted, or this one moved here from \(claimed)"
             throw Failure(firstBadIndex: firstBad, reason: "found entry \(claimed) at position \(position): \(reason)")
         }

@@ -52,15 +52,23 @@ struct IngestTests {
 
     @Test("the service's own checkpoints are not appended again; its other events are")
     func ownCheckpointsSkipped() async throws {
-        let checkpoint = try CloudEvent(source: AuditLogStore.source, subject: "logs/acme/checkpoints/1", tenant: "acme",
-                                        payload: AuditEvent.CheckpointSigned(logID: "acme", treeSize: 1, rootHash: String(repeating: "0", count: 64),
-                                                                             signature: "AAAA", keyID: "k", signedAt: Date()))
-        let message = KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 1, key: nil, value: checkpoint.data,
-                                           headers: checkpoint.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)
-        #expect(AuditIngest.isOwnCheckpoint(message))
-        let foreign = CloudEvent(id: checkpoint.id, source: "/somebody/else", type: checkpoint.type, subject: checkpoint.subject, tenant: "acme", data: checkpoint.data)
-        #expect(!AuditIngest.isOwnCheckpoint(KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 2, key: nil, value: foreign.data,
-                                                                  headers: foreign.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)))
+        let key = AuditSigningKey()
+        func message(_ signed: Checkpoint, source: String = AuditLogStore.source) throws -> KafkaConsumerMessage {
+            let payload = AuditEvent.CheckpointSigned(logID: signed.logID, treeSize: signed.treeSize, rootHash: Hex.encode(signed.rootHash),
+                                                      signature: Data(signed.signature).base64EncodedString(), keyID: signed.keyID, signedAt: signed.time)
+            let event = try CloudEvent(source: AuditLogStore.source, subject: "logs/acme/checkpoints/1", tenant: "acme", payload: payload)
+            let relabelled = CloudEvent(id: event.id, source: source, type: event.type, subject: event.subject, tenant: "acme", data: event.data)
+            return KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 1, key: nil, value: relabelled.data,
+                                        headers: relabelled.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)
+        }
+        let signed = try Checkpoint.sign(logID: "acme", treeSize: 1, rootHash: RFC6962.leafHash([1]), time: Date(), key: key)
+        #expect(AuditIngest.isOwnCheckpoint(try message(signed), key: key.publicKey))
+        // Another source, another key's signature, or a forged one: appended like any other record.
+        #expect(!AuditIngest.isOwnCheckpoint(try message(signed, source: "/somebody/else"), key: key.publicKey))
+        #expect(!AuditIngest.isOwnCheckpoint(try message(signed), key: AuditSigningKey().publicKey))
+        var forged = signed
+        forged.treeSize = 2
+        #expect(!AuditIngest.isOwnCheckpoint(try message(forged), key: key.publicKey))
     }
 
     /// Sizes of the acme log and the system log.

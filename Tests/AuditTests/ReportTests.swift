@@ -25,7 +25,7 @@ struct ReportTests {
             Records.event(type: "io.maestro.registry.model_version.created.v1", subject: "models/fraud/versions/1", data: #"{"name":"fraud","version":1}"#),
             Records.event(type: "io.maestro.registry.model_version.created.v1", subject: "models/fraudster/versions/1", data: #"{"name":"fraudster","version":1}"#),
             Records.event(type: "io.maestro.governance.approval.granted.v1", subject: "models/fraud/aliases/champion", authID: "carol",
-                          data: #"{"alias":"champion","decision":"granted","comment":"looks good"}"#),
+                          data: #"{"alias":"champion","decision":"granted","comment":"looks good"}"#, topic: "maestro.governance.events"),
             Records.event(type: "io.maestro.registry.alias.moved.v1", subject: "models/fraud/aliases/champion", authID: "carol",
                           data: #"{"alias":"champion","from_version":null,"to_version":1}"#),
             Records.event(type: "io.maestro.registry.model.created.v1", subject: "models/churn", data: #"{"name":"churn"}"#),
@@ -211,6 +211,23 @@ struct ReportTests {
                 try await client.auditGet("/v1/audit/reports/models/fraud?format=pdf", token: token, headers: [.accept: "text/markdown"])
                     .expectAuditProblem(.unprocessableContent, field: "format")
             }
+        }
+    }
+}
+
+@Suite("Model report provenance", .serialized, .timeLimit(.minutes(2)))
+struct ReportProvenanceTests {
+    @Test("a governance event type published on another topic is not shown as an approval")
+    func stepsOnlyFromTheirOwnTopic() async throws {
+        try await AuditHarness.with { harness in
+            try await harness.store.append([
+                AuditRecord(Records.event(type: "io.maestro.governance.approval.granted.v1", subject: "models/fraud/aliases/champion",
+                                          topic: "maestro.governance.events")),
+                AuditRecord(Records.event(type: "io.maestro.governance.approval.granted.v1", subject: "models/fraud/aliases/champion",
+                                          topic: "maestro.ingest.predictions")),
+            ])
+            let report = try await ModelReport.build(store: harness.store, logID: "acme", model: "fraud", limit: 100)
+            #expect(report.body().entries.map(\.category) == ["approval", "unverified producer"])
         }
     }
 }

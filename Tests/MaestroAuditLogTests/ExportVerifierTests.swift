@@ -557,3 +557,49 @@ struct ExportEndLineTests {
         #expect(ExportVerifierTests.verify(lines + [AuditExportLine.end(entries: 3).encoded()]).failure != nil)
     }
 }
+
+@Suite("ExportVerifier: checkpoints the auditor kept")
+struct KeptCheckpointTests {
+    static func verify(_ lines: [String], kept: [Checkpoint], allowFiltered: Bool = true) -> Result<ExportVerifier.Report, ExportVerifier.Failure> {
+        var verifier = ExportVerifier(publicKeys: [ExportFixture.defaultKey.publicKey], trustedCheckpoints: kept, allowFiltered: allowFiltered)
+        do throws(ExportVerifier.Failure) {
+            for line in lines { try verifier.consume(line) }
+            return .success(try verifier.finish())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test("a kept head the log extends passes; one beyond the export means the log was cut back; a different root means it was rewritten")
+    func keptHeads() throws {
+        let fixture = try ExportVerifierTests.fixture()
+        let lines = try fixture.fullExport().map { $0.encoded() }
+        let key = ExportFixture.defaultKey
+        let kept = try Checkpoint.sign(logID: fixture.logID, treeSize: 6, rootHash: fixture.tree.root(treeSize: 6), time: ExportFixture.start, key: key)
+        #expect(Self.verify(lines, kept: [kept]).success?.trustedCheckpoints == 1)
+
+        // A head of 12 entries was published earlier; this export stops at 10: cut back.
+        var longer = InMemoryMerkleTree(leafHashes: fixture.leaves)
+        longer.append(RFC6962.leafHash(Array("x".utf8)))
+        longer.append(RFC6962.leafHash(Array("y".utf8)))
+        let beyond = try Checkpoint.sign(logID: fixture.logID, treeSize: 12, rootHash: longer.root(treeSize: 12), time: ExportFixture.start, key: key)
+        #expect(Self.verify(lines, kept: [beyond]).failure?.reason.contains("cut back") == true)
+
+        // A head kept at size 6 with another root: the first six entries were rewritten and re-signed since.
+        let other = try Checkpoint.sign(logID: fixture.logID, treeSize: 6, rootHash: RFC6962.leafHash(Array("other".utf8)), time: ExportFixture.start, key: key)
+        #expect(Self.verify(lines, kept: [other]).failure?.firstBadIndex == 5)
+
+        // A kept head must itself carry the key's signature.
+        var forged = kept
+        forged.treeSize = 7
+        #expect(Self.verify(lines, kept: [forged]).failure != nil)
+    }
+
+    @Test("an export of selected entries passes only when the caller accepts one")
+    func filteredNeedsConsent() throws {
+        let fixture = try ExportVerifierTests.fixture()
+        let lines = try fixture.filteredExport([2, 5]).map { $0.encoded() }
+        #expect(Self.verify(lines, kept: []).success?.entries == 2)
+        #expect(Self.verify(lines, kept: [], allowFiltered: false).failure?.reason.contains("selected entries") == true)
+    }
+}

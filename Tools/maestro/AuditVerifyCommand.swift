@@ -44,6 +44,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("public-key"), help: "An Ed25519 public key, base64, or a file holding one. Repeat for rotated keys.")
     var publicKeys: [String] = []
 
+    @Option(name: .customLong("checkpoint"), help: """
+        A file of signed heads you kept earlier, one JSON object per line (tree-head responses, export head lines,         or the data of io.maestro.audit.checkpoint.signed.v1 events). The log must extend each one. Repeatable.
+        """)
+    var checkpointFiles: [String] = []
+
+    @Flag(name: .long, help: "Accept an export of selected entries (it proves each entry, not that none is missing).")
+    var filtered = false
+
     func validate() throws {
         guard [export, report, url].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --export, --report or --url")
@@ -68,7 +76,8 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 file = URL(fileURLWithPath: export!)
             }
             defer { if self.url != nil { try? FileManager.default.removeItem(at: file) } }
-            var verifier = ExportVerifier(publicKeys: keys)
+            var verifier = ExportVerifier(publicKeys: keys, trustedCheckpoints: try checkpointFiles.flatMap(Self.checkpoints),
+                                          allowFiltered: filtered && url == nil)
             try LineReader.forEachLine(of: file) { line throws(ExportVerifier.Failure) in try verifier.consume(line) }
             let result = try verifier.finish()
             if result.filtered {
@@ -76,12 +85,23 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             } else {
                 print("""
                     intact: log \(result.logID), \(result.entries) entries, root \(Hex.encode(result.rootHash)); \
-                    \(result.checkpoints) signed checkpoints and \(result.consistencyProofs) consistency proofs checked
+                    \(result.checkpoints) signed checkpoints, \(result.consistencyProofs) consistency proofs and \
+                    \(result.trustedCheckpoints) kept checkpoints checked
                     """)
             }
         } catch let failure as ExportVerifier.Failure {
             FileHandle.standardError.write(Data("TAMPERED or unverifiable: \(failure)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    static func checkpoints(_ path: String) throws -> [Checkpoint] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("--checkpoint \(path): cannot read the file") }
+        return try text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }.enumerated().map { number, line in
+            guard let checkpoint = try? JSONDecoder().decode(Checkpoint.self, from: Data(line.utf8)) else {
+                throw ValidationError("--checkpoint \(path), line \(number + 1): not a signed head (log_id, tree_size, root_hash, signed_at, key_id, signature)")
+            }
+            return checkpoint
         }
     }
 

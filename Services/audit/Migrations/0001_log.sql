@@ -3,8 +3,10 @@
 --
 -- Entries, interior nodes and checkpoints are append-only: the runtime role may only INSERT
 -- and SELECT them, and a trigger rejects UPDATE, DELETE and TRUNCATE from anyone, the owner
--- included (an owner who disables the trigger to rewrite history is what offline
--- verification catches). Rows are tenant-scoped under FORCE row-level security.
+-- included. An owner who disables the trigger and edits rows is caught by offline
+-- verification; one who rewrites a whole suffix consistently is caught against checkpoints
+-- kept outside the database (`maestro audit verify --checkpoint`). Rows are tenant-scoped
+-- under FORCE row-level security.
 
 -- Each log's state: its size, the right edge of its tree (the roots of the perfect subtrees
 -- that make it up, largest first) and the last signed checkpoint. Only tree heads live here,

@@ -59,8 +59,9 @@ struct AuditSettings: Sendable {
     /// Reads the signing key, or creates the file (mode 0600) with a new key.
     func loadSigningKey() throws(ConfigurationError) -> AuditSigningKey {
         let url = URL(fileURLWithPath: signingKeyFile)
-        if let text = try? String(contentsOf: url, encoding: .utf8) {
-            guard let key = AuditSigningKey(base64: text) else {
+        // Only a missing file gets a new key: an unreadable one must never be replaced, or the log would change keys silently.
+        if FileManager.default.fileExists(atPath: url.path) {
+            guard let text = try? String(contentsOf: url, encoding: .utf8), let key = AuditSigningKey(base64: text) else {
                 throw ConfigurationError(problems: ["MAESTRO_AUDIT_SIGNING_KEY_FILE: \(signingKeyFile) does not hold a base64 Ed25519 seed (32 bytes)"])
             }
             return key

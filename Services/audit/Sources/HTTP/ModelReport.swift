@@ -24,6 +24,19 @@ struct ModelReport: Sendable {
         }
     }
 
+    /// The lifecycle step an event belongs to. A step is named only for an event on its owning
+    /// service's topic: anyone may set `ce_type` on any topic they can write to, so a registry
+    /// or governance type from elsewhere is shown as "unverified producer".
+    static func category(of entry: StoredEntry) -> String {
+        let step = category(of: entry.eventType)
+        let owners = ["io.maestro.registry.": "maestro.registry.events", "io.maestro.governance.": "maestro.governance.events",
+                      "io.maestro.drift.": "maestro.drift.events", "io.maestro.cost.": "maestro.cost.events"]
+        if let type = entry.eventType, let owner = owners.first(where: { type.hasPrefix($0.key) }), owner.value != entry.topic {
+            return "unverified producer"
+        }
+        return step
+    }
+
     /// The lifecycle step an event type belongs to.
     static func category(of type: String?) -> String {
         guard let type else { return "unreadable record" }
@@ -61,7 +74,7 @@ struct ModelReport: Sendable {
         ModelReportBody(
             model: model, logID: head.logID, generatedAt: AuditTime.format(generatedAt), treeHead: SignedHeadBody(head),
             entries: entries.map { entry in
-                ModelReportBody.Entry(index: entry.index, occurredAt: AuditTime.format(entry.occurredAt), category: Self.category(of: entry.eventType),
+                ModelReportBody.Entry(index: entry.index, occurredAt: AuditTime.format(entry.occurredAt), category: Self.category(of: entry),
                                       type: entry.eventType, subject: entry.subject, actor: entry.actor, correlationID: entry.correlationID,
                                       summary: Self.summary(of: entry.entry), leafHash: Hex.encode(entry.leafHash), entry: entry.entry,
                                       inclusionProof: (proofs[entry.index] ?? []).map(Hex.encode))
@@ -83,7 +96,7 @@ struct ModelReport: Sendable {
             "|---|---|---|---|---|---|---|",
         ]
         for entry in entries {
-            lines.append("| \(entry.index) | \(AuditTime.format(entry.occurredAt)) | \(Self.category(of: entry.eventType)) | \(Markdown.cell(entry.eventType ?? "")) | \(Markdown.cell(entry.subject ?? "")) | \(Markdown.cell(entry.actor ?? "")) | \(Markdown.cell(Self.summary(of: entry.entry))) |")
+            lines.append("| \(entry.index) | \(AuditTime.format(entry.occurredAt)) | \(Self.category(of: entry)) | \(Markdown.cell(entry.eventType ?? "")) | \(Markdown.cell(entry.subject ?? "")) | \(Markdown.cell(entry.actor ?? "")) | \(Markdown.cell(Self.summary(of: entry.entry))) |")
         }
         lines += [
             "",

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import MaestroAuditLog
 import MaestroEvents
 import MaestroKafka
 import Metrics
@@ -8,8 +10,8 @@ import ServiceLifecycle
 /// transaction; a failed append (database down) is retried with backoff and the batch's
 /// offsets are stored only after it commits, so every record is appended, and only once.
 ///
-/// The log's own signed checkpoints, which come back on `maestro.audit.events`, are not
-/// appended again: they are already stored and exported with the log, and appending them
+/// The log's own signed checkpoints (their signature checked), which come back on
+/// `maestro.audit.events`, are not appended again: they are already stored and exported with the log, and appending them
 /// would make every checkpoint grow the log and call for another.
 final class AuditIngest: Service, Sendable {
     private let consumer: KafkaConsumer
@@ -31,7 +33,8 @@ final class AuditIngest: Service, Sendable {
         let appended = Counter(label: "maestro_audit_entries_appended_total")
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration, logger: logger) { [logger] messages in
-            let records = messages.filter { !AuditIngest.isOwnCheckpoint($0) }.map { AuditRecord($0) }
+            let ownKey = store.key.publicKey
+            let records = messages.filter { !AuditIngest.isOwnCheckpoint($0, key: ownKey) }.map { AuditRecord($0) }
             try await retry.untilDone(logger: logger) {
                 appended.increment(by: try await store.append(records))
             }
@@ -46,9 +49,13 @@ final class AuditIngest: Service, Sendable {
         }
     }
 
-    static func isOwnCheckpoint(_ message: KafkaConsumerMessage) -> Bool {
-        message.topic == Topic.auditEvents.name
-            && message.headers.string("ce_type") == AuditEvent.CheckpointSigned.eventType.name
-            && message.headers.string("ce_source") == AuditLogStore.source
+    /// A checkpoint this service signed: headers alone could be forged by anyone who can
+    /// publish to the topic, so the payload's signature must verify under the service's key.
+    static func isOwnCheckpoint(_ message: KafkaConsumerMessage, key: AuditPublicKey) -> Bool {
+        guard message.topic == Topic.auditEvents.name,
+              message.headers.string("ce_type") == AuditEvent.CheckpointSigned.eventType.name,
+              message.headers.string("ce_source") == AuditLogStore.source,
+              let checkpoint = try? JSONDecoder().decode(Checkpoint.self, from: Data(message.value)) else { return false }
+        return checkpoint.isSigned(by: key)
     }
 }

@@ -168,6 +168,19 @@ struct AuditLogStore: Sendable {
             """, logger: logger)
     }
 
+    /// Logs that grew since their last checkpoint, which is at least `interval` old.
+    func logsDueForCheckpoint(quietFor interval: Duration) async throws -> [String] {
+        let seconds = Double(interval.components.seconds)
+        let due = try await client.query("""
+            SELECT log_id FROM audit.logs WHERE tree_size > checkpoint_size
+               AND (checkpoint_at IS NULL OR checkpoint_at <= now() - make_interval(secs => \(seconds)))
+            ORDER BY log_id
+            """, logger: logger).decode(String.self)
+        var logs: [String] = []
+        for try await log in due { logs.append(log) }
+        return logs
+    }
+
     /// Signs the log's current head, stores it and publishes it (`io.maestro.audit.checkpoint.signed.v1`).
     func signCheckpoint(logID: String, state: inout LogState, on connection: PostgresConnection) async throws {
         let checkpoint = try Checkpoint.sign(logID: logID, treeSize: state.tree.size, rootHash: state.tree.root, time: Date(), key: key)

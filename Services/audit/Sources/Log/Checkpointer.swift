@@ -27,14 +27,7 @@ struct Checkpointer: Service {
     /// Signs every due log; returns how many were signed.
     @discardableResult
     func signDue() async throws -> Int {
-        let seconds = Double(interval.components.seconds)
-        let due = try await store.client.query("""
-            SELECT log_id FROM audit.logs WHERE tree_size > checkpoint_size
-               AND (checkpoint_at IS NULL OR checkpoint_at <= now() - make_interval(secs => \(seconds)))
-            ORDER BY log_id
-            """, logger: logger).decode(String.self)
-        var logs: [String] = []
-        for try await log in due { logs.append(log) }
+        let logs = try await store.logsDueForCheckpoint(quietFor: interval)
         var signed = 0
         for logID in logs {
             try await store.client.withTenantTransaction(logID, logger: logger) { connection in
