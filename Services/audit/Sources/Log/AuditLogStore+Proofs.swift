@@ -209,6 +209,10 @@ struct AuditQueryError: Error, CustomStringConvertible {
         AuditQueryError(code: .badRange, description: "first (\(first)) must not be greater than second (\(second)).")
     }
 
+    static func tooLarge(bytes: Int) -> AuditQueryError {
+        AuditQueryError(code: .tooLarge, description: "The report's entries would take more than \(bytes >> 20) MB; export the model's entries instead (subject_prefix=models/<name>).")
+    }
+
     static func tooLarge(limit: Int) -> AuditQueryError {
         AuditQueryError(code: .tooLarge, description: "The report would hold more than \(limit) entries; export the model's entries instead (subject_prefix=models/<name>).")
     }

@@ -106,13 +106,21 @@ extension AuditLogStore {
         try await client.withTenantTransaction(logID, logger: logger, body)
     }
 
+    static let reportMaxBytes = 64 << 20
+
     /// The entries of a model's timeline: every event whose subject is `models/<name>` or under it.
     func modelTimeline(logID: String, model: String, limit: Int, on connection: PostgresConnection) async throws -> [StoredEntry] {
         var filter = EntryFilter()
         filter.subject = "models/\(model)"
         filter.subjectPrefix = true
         var found: [StoredEntry] = []
-        try await forEachEntry(logID: logID, filter: filter, after: nil, limit: limit + 1, on: connection) { found.append($0) }
+        var bytes = 0
+        try await forEachEntry(logID: logID, filter: filter, after: nil, limit: limit + 1, on: connection) { entry in
+            bytes += entry.entry.utf8.count
+            // A report is built in memory: its entries' bytes are bounded as well as their number.
+            guard bytes <= Self.reportMaxBytes else { throw AuditQueryError.tooLarge(bytes: Self.reportMaxBytes) }
+            found.append(entry)
+        }
         guard found.count <= limit else { throw AuditQueryError.tooLarge(limit: limit) }
         return found
     }
