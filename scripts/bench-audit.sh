@@ -54,8 +54,7 @@ MAESTRO_HTTP_PORT=$port MAESTRO_POSTGRES_URL="$postgres_url?sslmode=disable" MAE
     MAESTRO_RATE_LIMIT_RPS=1000000 MAESTRO_RATE_LIMIT_BURST=1000000 MAESTRO_AUDIT_SIGNING_KEY_FILE="$test_dir/keys/audit-signing.key" \
     "$bin/maestro-audit" >"$test_dir/audit.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.2; done
-curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "maestro-audit did not become ready:"; cat "$test_dir/audit.log"; exit 1; }
+wait_until_ready maestro-audit "$port" "$test_dir/audit.log"
 
 size() { psql "$postgres_url" -tAc "SELECT coalesce(sum(tree_size), 0) FROM audit.logs WHERE log_id = '$1'"; }
 wait_for_size() { # log, size

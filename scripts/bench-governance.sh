@@ -24,7 +24,7 @@ export BENCH_API_KEY="mk_$(openssl rand -hex 6)_$(openssl rand -base64 32 | tr '
 MAESTRO_HTTP_PORT=$port MAESTRO_POSTGRES_URL="$postgres_url?sslmode=disable" MAESTRO_KAFKA_BROKERS="$bootstrap" MAESTRO_LOG_LEVEL=warning \
     MAESTRO_BOOTSTRAP_ADMIN_KEY="$BENCH_API_KEY" "$bin/maestro-governance" >"$test_dir/governance.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.2; done
+wait_until_ready maestro-governance "$port" "$test_dir/governance.log"
 curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/tokens" -H 'Content-Type: application/json' -d "{\"api_key\":\"$BENCH_API_KEY\"}" \
     || { echo "the bench API key is not accepted:"; cat "$test_dir/governance.log"; exit 1; }
 

@@ -31,8 +31,7 @@ MAESTRO_HTTP_PORT=$port MAESTRO_POSTGRES_URL="$postgres_url?sslmode=disable" MAE
     MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_LOG_LEVEL=warning MAESTRO_RATE_LIMIT_RPS=1000000 MAESTRO_RATE_LIMIT_BURST=1000000 \
     "$bin/maestro-registry" >"$test_dir/registry.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 0.2; done
-curl -sf -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "maestro-registry did not become ready:"; cat "$test_dir/registry.log"; exit 1; }
+wait_until_ready maestro-registry "$port" "$test_dir/registry.log"
 
 echo "registry: seeding 10,000 models x 10 versions x 4 tags"
 psql "$postgres_url" -q -v ON_ERROR_STOP=1 -f Benchmarks/registry/seed.sql

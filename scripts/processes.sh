@@ -22,3 +22,11 @@ start_broker() {
     [ -s "$dir/run/kafka.bootstrap" ] || { echo "the embedded broker did not start:"; cat "$dir/broker.log"; exit 1; }
     bootstrap=$(cat "$dir/run/kafka.bootstrap")
 }
+
+# wait_until_ready NAME PORT LOG: waits up to 60 s for a service's /health/ready; shows its log and exits if it never answers.
+wait_until_ready() {
+    for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$2/health/ready" && return 0; sleep 0.2; done
+    echo "$1 did not become ready:"
+    cat "$3"
+    exit 1
+}
