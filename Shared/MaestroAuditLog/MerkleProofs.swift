@@ -173,7 +173,7 @@ public enum MerkleProofs {
     }
 }
 
-/// Every perfect subtree of a tree held in memory: the offline verifier's and the tests' tree.
+/// Every perfect subtree of a tree held in memory: a reference to check stored trees and proofs against.
 public struct InMemoryMerkleTree: Sendable {
     /// `levels[l]` holds the complete subtrees of height `l`, in order.
     public private(set) var levels: [[MerkleHash]] = [[]]

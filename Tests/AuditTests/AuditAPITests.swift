@@ -240,6 +240,7 @@ struct AuditAPITests {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
             let token = try await harness.token()
+            let roleless = try await harness.token(roles: [])
             try await harness.application.test(.router) { client in
                 let cases: [(String, HTTPResponse.Status, String?)] = [
                     ("/v1/audit/entries/abc", .badRequest, "index"),
@@ -263,6 +264,11 @@ struct AuditAPITests {
                     ("/v1/audit/export?format=xml", .unprocessableContent, "format"),
                     ("/v1/audit/export?kind=bogus", .unprocessableContent, "kind"),
                     ("/v1/audit/reports/models/fraud?format=pdf", .unprocessableContent, "format"),
+                    // Oversized input: a filter value past 1,024 bytes, more than 50 types, a model name past 256 bytes.
+                    ("/v1/audit/entries?actor=\(String(repeating: "a", count: 1025))", .unprocessableContent, "actor"),
+                    ("/v1/audit/entries?" + (0...50).map { "type=t\($0)" }.joined(separator: "&"), .unprocessableContent, "type"),
+                    ("/v1/audit/reports/models/\(String(repeating: "m", count: 257))", .badRequest, "name"),
+                    ("/v1/audit/reports/models/fraud%ZZ", .badRequest, "name"),
                 ]
                 for (uri, status, field) in cases {
                     try await client.auditGet(uri, token: token).expectAuditProblem(status, field: field)
@@ -271,6 +277,8 @@ struct AuditAPITests {
                             "/v1/audit/proofs/consistency?first=1", "/v1/audit/export", "/v1/audit/checkpoints", "/v1/audit/reports/models/fraud"] {
                     try await client.auditGet(uri, token: nil).expectAuditProblem(.unauthorized)
                     try await client.auditGet(uri, token: "not-a-token").expectAuditProblem(.unauthorized)
+                    // A valid token without any role of the tenant may not read its log.
+                    try await client.auditGet(uri, token: roleless).expectAuditProblem(.forbidden)
                 }
             }
         }

@@ -139,7 +139,7 @@ struct AuditErrorMiddleware: RouterMiddleware {
             case .badRange: throw HTTPProblem.invalid([.init(field: "first", message: "is greater than second")], detail: error.description)
             case .tooLarge: throw HTTPProblem.invalid([.init(field: "name", message: "has too many entries for one report")], detail: error.description)
             }
-        } catch let error as AuditLogError where error.isMissingNode {
+        } catch let error as AuditLogError where error.isDamage {
             await store.raiseTamperAlarm(logID: error.logID, treeSize: 0, reason: error.description)
             throw HTTPProblem(.internalServerError, type: "urn:maestro:problem:log-damaged", title: "Audit log damaged",
                               detail: "A hash this proof needs is missing from the stored log; verify an export of the log to find the entry.")

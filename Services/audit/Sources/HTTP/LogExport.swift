@@ -42,7 +42,7 @@ struct LogExport: Sendable {
                         do {
                             let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
                             try await emit(.consistency(first: first, second: second, proof: proof.path))
-                        } catch let error as AuditLogError where error.isMissingNode {
+                        } catch let error as AuditLogError where error.isDamage {
                             // A stored hash is gone: the export goes on without this proof, and the
                             // verifier names the entry from the entries themselves.
                             await store.raiseTamperAlarm(logID: logID, treeSize: second, reason: error.description)

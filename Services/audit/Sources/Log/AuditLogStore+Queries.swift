@@ -76,7 +76,8 @@ extension AuditLogStore {
     func entry(logID: String, index: Int) async throws -> StoredEntry {
         let found = try await entries(logID: logID, filter: EntryFilter(), after: index - 1, limit: 1)
         guard let entry = found.first, entry.index == index else {
-            throw AuditQueryError.noSuchEntry(index, size: try await signedHead(of: logID).treeSize)
+            let size = try await read(logID: logID) { connection in try await head(of: logID, on: connection).size }
+            throw AuditQueryError.noSuchEntry(index, size: size)
         }
         return entry
     }

@@ -278,7 +278,7 @@ private struct NodeColumns {
 
 /// Failures of the audit log that are not the caller's fault.
 struct AuditLogError: Error, CustomStringConvertible {
-    private enum Code { case corruptLogState, missingNode }
+    private enum Code { case corruptLogState, damage }
     private let code: Code
     let description: String
     var logID = ""
@@ -288,13 +288,13 @@ struct AuditLogError: Error, CustomStringConvertible {
     }
 
     static func damagedState(_ logID: String, _ reason: String) -> AuditLogError {
-        AuditLogError(code: .missingNode, description: "log \(logID): \(reason)", logID: logID)
+        AuditLogError(code: .damage, description: "log \(logID): \(reason)", logID: logID)
     }
 
     static func missingNode(_ logID: String, _ missing: MissingNode) -> AuditLogError {
-        AuditLogError(code: .missingNode, description: "log \(logID): \(missing)", logID: logID)
+        AuditLogError(code: .damage, description: "log \(logID): \(missing)", logID: logID)
     }
 
     /// The stored log is damaged (a hash missing or not what the state claims): tampering.
-    var isMissingNode: Bool { code == .missingNode }
+    var isDamage: Bool { code == .damage }
 }
