@@ -199,6 +199,14 @@ let package = Package(
             path: "Tests/MaestroTestSupport",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "MaestroHTTPTestSupport",
+            dependencies: ["MaestroEvents", "MaestroTestSupport",
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/MaestroHTTPTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MaestroKafkaTests", dependencies: [
             "MaestroKafka", "MaestroTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
@@ -215,13 +223,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroPostgresTests", swiftSettings: swiftSettings),
         .testTarget(name: "RegistryTests", dependencies: [
-            "Registry", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
+            "MaestroHTTPTestSupport", "Registry", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "Tests/RegistryTests", swiftSettings: swiftSettings),
         .testTarget(name: "GovernanceTests", dependencies: [
-            "Governance", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
+            "MaestroHTTPTestSupport", "Governance", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MaestroEvents
+import MaestroHTTPTestSupport
 import MaestroPostgres
 import MaestroRedis
 import MaestroService
@@ -181,25 +182,4 @@ func keyID(ofToken token: String) throws -> String {
 
 func string(_ value: JSONValue?) -> String? {
     if case .string(let text)? = value { text } else { nil }
-}
-
-extension HTTPFields {
-    static func bearer(_ token: String) -> HTTPFields {
-        [.authorization: "Bearer \(token)"]
-    }
-
-    static func json(_ token: String) -> HTTPFields {
-        [.authorization: "Bearer \(token)", .contentType: "application/json"]
-    }
-}
-
-extension TestResponse {
-    var json: [String: JSONValue] {
-        get throws {
-            guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
-                throw TestSetupError("the response body is not a JSON object: \(String(buffer: body))")
-            }
-            return object
-        }
-    }
 }
