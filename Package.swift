@@ -14,6 +14,30 @@ func sharedModule(_ name: String, dependencies: [Target.Dependency], resources: 
     .target(name: name, dependencies: dependencies, path: "Shared/\(name)", resources: resources, swiftSettings: swiftSettings)
 }
 
+/// The kit every service builds on.
+let serviceKit: [Target.Dependency] = [
+    "MaestroDomain", "MaestroEvents", "MaestroKafka", "MaestroBus", "MaestroPostgres", "MaestroRedis", "MaestroService",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "PostgresNIO", package: "postgres-nio"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
+/// A service: an executable under `Services/<folder>/Sources` with its migrations and OpenAPI
+/// document as resources. Adding a service is its folder, one line here, one line in
+/// `serviceTests`, and its entry in `ServiceCatalog`.
+func service(_ name: String, folder: String, dependencies: [Target.Dependency] = []) -> Target {
+    .executableTarget(name: name, dependencies: serviceKit + dependencies, path: "Services/\(folder)", sources: ["Sources"],
+                      resources: [.copy("Migrations"), .copy("openapi.yaml")], swiftSettings: swiftSettings)
+}
+
+/// A service's test target: `Tests/<name>Tests`, with the generic service harness.
+func serviceTests(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
+    .testTarget(name: "\(name)Tests", dependencies: [.target(name: name), "MaestroHTTPTestSupport", "MaestroTestSupport",
+                                                      .product(name: "HummingbirdTesting", package: "hummingbird")] + serviceKit + dependencies,
+                path: "Tests/\(name)Tests", swiftSettings: swiftSettings)
+}
+
 let package = Package(
     name: "maestro",
     platforms: [.macOS(.v15)],
@@ -24,6 +48,7 @@ let package = Package(
         .executable(name: "maestro-audit", targets: ["Audit"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
+        .library(name: "MaestroBus", targets: ["MaestroBus"]),
         .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
         .library(name: "MaestroRedis", targets: ["MaestroRedis"]),
         .library(name: "MaestroAuditLog", targets: ["MaestroAuditLog"]),
@@ -53,12 +78,10 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        sharedModule("MaestroEvents", dependencies: [
-            "MaestroKafka",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], resources: [.copy("Schemas")]),
+        // Identity and refusals every domain shares; no I/O.
+        sharedModule("MaestroDomain", dependencies: []),
+        // The event contract: envelope, types, topics, payloads, schemas. No transport.
+        sharedModule("MaestroEvents", dependencies: [], resources: [.copy("Schemas")]),
         .systemLibrary(
             name: "CHiredis",
             path: "Shared/CHiredis",
@@ -71,7 +94,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         sharedModule("MaestroPostgres", dependencies: [
-            "MaestroKafka", "MaestroEvents",
+            "MaestroDomain", "MaestroEvents",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -79,11 +102,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The contract on Kafka: CloudEvents binding, the consumer pipeline, the outbox relay.
+        sharedModule("MaestroBus", dependencies: [
+            "MaestroKafka", "MaestroEvents", "MaestroPostgres",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         sharedModule("MaestroAuditLog", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         sharedModule("MaestroService", dependencies: [
-            "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis",
+            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroBus", "MaestroPostgres", "MaestroRedis",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -95,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "maestro",
             dependencies: [
-                "MaestroKafka", "MaestroEvents", "MaestroService", "MaestroAuditLog",
+                "MaestroKafka", "MaestroEvents", "MaestroBus", "MaestroService", "MaestroAuditLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,59 +136,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Services: one executable each, built from the kit.
-        .executableTarget(
-            name: "Registry",
-            dependencies: [
-                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Services/registry",
-            sources: ["Sources"],
-            resources: [.copy("Migrations"), .copy("openapi.yaml")],
-            swiftSettings: swiftSettings
-        ),
-
-        .executableTarget(
-            name: "Governance",
-            dependencies: [
-                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Services/governance",
-            sources: ["Sources"],
-            resources: [.copy("Migrations"), .copy("openapi.yaml")],
-            swiftSettings: swiftSettings
-        ),
-
-        .executableTarget(
-            name: "Audit",
-            dependencies: [
-                "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroRedis", "MaestroService", "MaestroAuditLog",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Services/audit",
-            sources: ["Sources"],
-            resources: [.copy("Migrations"), .copy("openapi.yaml")],
-            swiftSettings: swiftSettings
-        ),
+        // Services: one executable each, built from the kit (see docs/architecture.md).
+        service("Registry", folder: "registry"),
+        service("Governance", folder: "governance", dependencies: [
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        service("Audit", folder: "audit", dependencies: [
+            "MaestroAuditLog",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
 
         // Benchmarks: the Swift wrapper and a raw librdkafka baseline with the same settings.
         .executableTarget(
             name: "KafkaBench",
             dependencies: [
-                "MaestroKafka", "MaestroEvents",
+                "MaestroKafka", "MaestroEvents", "MaestroBus",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/KafkaBench",
@@ -172,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "OutboxBench",
             dependencies: [
-                "MaestroPostgres", "MaestroKafka", "MaestroEvents",
+                "MaestroPostgres", "MaestroBus", "MaestroKafka", "MaestroEvents",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "HTTPBench",
             dependencies: [
-                "MaestroService",
+                "MaestroService", "MaestroDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -201,9 +196,11 @@ let package = Package(
         ),
         .target(
             name: "MaestroHTTPTestSupport",
-            dependencies: ["MaestroEvents", "MaestroTestSupport",
+            dependencies: ["MaestroEvents", "MaestroTestSupport", "MaestroService", "MaestroPostgres", "MaestroRedis",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "Hummingbird", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/MaestroHTTPTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -211,38 +208,26 @@ let package = Package(
             "MaestroKafka", "MaestroTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroServiceTests", dependencies: [
-            "MaestroService", "MaestroRedis", "MaestroTestSupport",
+            "MaestroService", "MaestroDomain", "MaestroRedis", "MaestroTestSupport", "MaestroHTTPTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),
         ], path: "Tests/MaestroServiceTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroRedisTests", dependencies: ["MaestroRedis", "MaestroTestSupport"], path: "Tests/MaestroRedisTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroBusTests", dependencies: [
+            "MaestroBus", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Tests/MaestroBusTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroPostgresTests", dependencies: [
-            "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            "MaestroPostgres", "MaestroDomain", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroPostgresTests", swiftSettings: swiftSettings),
-        .testTarget(name: "RegistryTests", dependencies: [
-            "MaestroHTTPTestSupport", "Registry", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-        ], path: "Tests/RegistryTests", swiftSettings: swiftSettings),
-        .testTarget(name: "GovernanceTests", dependencies: [
-            "MaestroHTTPTestSupport", "Governance", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroRedis", "MaestroTestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-        ], path: "Tests/GovernanceTests", swiftSettings: swiftSettings),
-        .testTarget(name: "AuditTests", dependencies: [
-            "Audit", "MaestroAuditLog", "MaestroService", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Tests/AuditTests", swiftSettings: swiftSettings),
+        serviceTests("Registry"),
+        serviceTests("Governance", dependencies: [.product(name: "JWTKit", package: "jwt-kit")]),
+        serviceTests("Audit", dependencies: ["MaestroAuditLog"]),
         .testTarget(name: "MaestroAuditLogTests", dependencies: ["MaestroAuditLog"], path: "Tests/MaestroAuditLogTests", swiftSettings: swiftSettings),
-        .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
+        .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroBus", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
     ]
 )

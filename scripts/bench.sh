@@ -76,6 +76,7 @@ awk '
     }' "$results"
 
 scripts/bench-redis.sh
-scripts/bench-registry.sh
-scripts/bench-governance.sh
-scripts/bench-audit.sh
+# Each service's own figures, found from the service catalog (`maestro services`): scripts/bench-<name>.sh.
+while IFS=$'\t' read -r name _ <&3; do
+    if [ -x "scripts/bench-$name.sh" ]; then "scripts/bench-$name.sh"; fi
+done 3< <("$bin/maestro" services)

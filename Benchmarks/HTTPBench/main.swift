@@ -5,6 +5,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 import MaestroService
 
 let configuration = try ServiceConfiguration(environment: ProcessInfo.processInfo.environment, defaultPort: 7199)
@@ -18,10 +19,9 @@ struct Pong: ResponseEncodable {
     let ok: Bool
 }
 
-let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: nil, readiness: [], openAPI: nil,
-                                       logger: logger) { router in
-    router.get("/v1/ping") { _, context -> Pong in
-        _ = try context.requirePrincipal()
+let router = ServiceRunner.router(configuration: configuration, verifier: verifier, redis: nil, logger: logger) { routes in
+    routes.requiring(.viewer).get("/v1/ping") { _, context -> Pong in
+        _ = try context.caller
         return Pong(ok: true)
     }
 }

@@ -6,6 +6,7 @@
 // Prints: RESULT outbox-relay swift <events> <seconds> <events/s>
 import Foundation
 import Logging
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import MaestroPostgres

@@ -73,11 +73,15 @@ public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String { message }
 
-    static func missing(_ header: String) -> CloudEventError {
+    package init(message: String) {
+        self.message = message
+    }
+
+    package static func missing(_ header: String) -> CloudEventError {
         CloudEventError(message: "not a CloudEvent: missing header \(header)")
     }
 
-    static func invalid(_ header: String, _ reason: String) -> CloudEventError {
+    package static func invalid(_ header: String, _ reason: String) -> CloudEventError {
         CloudEventError(message: "invalid CloudEvent header \(header): \(reason)")
     }
 

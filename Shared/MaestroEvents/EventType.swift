@@ -21,3 +21,16 @@ public struct EventType: Hashable, Sendable, CustomStringConvertible {
 public protocol EventPayload: Codable, Sendable, Equatable {
     static var eventType: EventType { get }
 }
+
+/// A domain that publishes events: one service, one topic, one `ce_source`.
+public protocol EventDomain {
+    static var topic: Topic { get }
+    /// `/maestro/<service>`.
+    static var source: String { get }
+}
+
+/// A payload of one domain. A service's database emits only its own domain's events, so
+/// publishing another domain's event, or on another domain's topic, does not compile.
+public protocol DomainEvent: EventPayload {
+    associatedtype Domain: EventDomain
+}

@@ -1,4 +1,4 @@
-/// A Kafka topic of the Maestro event contract (DESIGN §3).
+/// A Kafka topic of the Maestro event contract (`asyncapi.yaml`).
 public struct Topic: Hashable, Sendable, CustomStringConvertible {
     /// How the records of a topic are encoded.
     public enum Format: String, Sendable {
@@ -41,7 +41,7 @@ extension Topic {
     public static let ingestLineage = Topic(name: "maestro.ingest.lineage", partitions: 6, keyRule: "run key", producer: "OpenLineage Kafka transport", format: .openLineage)
     public static let deadLetters = Topic(name: "maestro.dlq", partitions: 3, keyRule: "original key", producer: "every consumer")
 
-    /// Every topic of the contract, in the order of DESIGN §3.
+    /// Every topic of the contract, in the order of `asyncapi.yaml`.
     public static let catalog: [Topic] = [
         .registryEvents, .governanceEvents, .auditEvents, .catalogEvents, .featureStoreEvents,
         .driftEvents, .costEvents, .ingestPredictions, .ingestFeatures, .ingestUsage,

@@ -48,8 +48,33 @@ public struct Inbox: Sendable {
         return claimed
     }
 
-    /// Forgets entries older than `age`; redeliveries older than that are no longer recognised.
-    public func prune(olderThan age: Duration, client: PostgresClient, logger: Logger) async throws {
-        try await client.query("DELETE FROM \(unescaped: schema).inbox WHERE processed_at < now() - make_interval(secs => \(Double(age.components.seconds)))", logger: logger)
+    /// Forgets entries older than `age`; a redelivery of a forgotten event is treated as new.
+    ///
+    /// Deletes oldest first in batches of at most `batchSize` rows, each batch one statement in
+    /// its own short transaction, so a large backlog never holds one long transaction or lock.
+    /// Rows another pruner has locked are skipped, so replicas pruning at once neither wait for
+    /// nor repeat each other's work. Returns after the first batch that deletes fewer than
+    /// `batchSize` rows, or between batches once the task is cancelled (what was deleted stays
+    /// deleted; the rest waits for the next call). Returns how many entries were deleted.
+    @discardableResult
+    public func prune(olderThan age: Duration, batchSize: Int = 10_000, client: PostgresClient, logger: Logger) async throws -> Int {
+        precondition(batchSize > 0, "the prune batch size must be positive")
+        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        var total = 0
+        while !Task.isCancelled {
+            let rows = try await client.query("""
+                WITH deleted AS (
+                    DELETE FROM \(unescaped: schema).inbox WHERE ctid = ANY(ARRAY(
+                        SELECT ctid FROM \(unescaped: schema).inbox WHERE processed_at < now() - make_interval(secs => \(seconds))
+                        ORDER BY processed_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED))
+                    RETURNING 1)
+                SELECT count(*)::int FROM deleted
+                """, logger: logger)
+            var deleted = 0
+            for try await count in rows.decode(Int.self) { deleted = count }
+            total += deleted
+            if deleted < batchSize { break }
+        }
+        return total
     }
 }

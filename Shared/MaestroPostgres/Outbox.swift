@@ -33,5 +33,5 @@ public struct Outbox: Sendable {
     }
 
     /// The LISTEN/NOTIFY channel that wakes this schema's relay.
-    var notifyChannel: String { "\(schema)_outbox" }
+    package var notifyChannel: String { "\(schema)_outbox" }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 
 /// Logs one line per request: request id, method, path (without the query string), status
 /// and duration, plus tenant and subject once authenticated. Headers are never logged,

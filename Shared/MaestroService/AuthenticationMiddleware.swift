@@ -1,29 +1,19 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 
-/// Requires a verified bearer token on every route except `/health/*` and `/metrics`,
-/// and puts its ``Principal`` in the context. A request without one gets 401.
+/// Requires a verified bearer token and puts its ``Principal`` in the context; a request
+/// without one gets 401. ``ServiceRoutes`` puts it on every route group except the open one.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = MaestroRequestContext
     let verifier: TokenVerifier
-    let openPaths: Set<String>
 
-    /// - Parameter openPaths: further exact paths anyone may call (e.g. governance's token exchange).
-    public init(verifier: TokenVerifier, openPaths: Set<String> = []) {
+    public init(verifier: TokenVerifier) {
         self.verifier = verifier
-        self.openPaths = openPaths
-    }
-
-    /// The routes anyone may call (DESIGN §5).
-    public static func isOpen(_ path: String) -> Bool {
-        path == "/metrics" || path.hasPrefix("/health/")
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.isOpen(request.uri.path) || openPaths.contains(request.uri.path) {
-            return try await next(request, context)
-        }
         guard let authorization = request.headers[.authorization] else {
             throw HTTPProblem.unauthorized("A bearer token is required.")
         }

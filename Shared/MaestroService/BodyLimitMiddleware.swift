@@ -1,4 +1,5 @@
 import Hummingbird
+import MaestroDomain
 
 /// Refuses request bodies over `maxBytes` with 413.
 ///

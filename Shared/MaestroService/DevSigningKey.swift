@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import MaestroDomain
 
 /// The development stack's token signing key, kept in `.maestro/keys`.
 ///
@@ -33,7 +34,7 @@ public struct DevSigningKey: Sendable {
         return signingKey
     }
 
-    /// A signed token with the claims of DESIGN §5. A negative lifetime gives an expired token.
+    /// A signed token with the claims every service verifies (`sub`, `tenant`, `roles`, `exp`, `iat`, `jti`). A negative lifetime gives an expired token.
     public func token(subject: String, tenant: String, roles: [String], lifetime: Duration) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: keyID))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 
 /// A strong entity tag, from a row's version number or a digest of its representation.
 public struct ETag: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 
 /// The query string as `application/x-www-form-urlencoded` pairs, in order, with repeated
 /// keys kept (`stages=a&stages=b`) and `+` read as a space, the way HTML forms and Python's

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 
 /// An RFC 9457 problem: the one error type handlers throw to answer a client.
 ///
@@ -7,16 +8,7 @@ import Hummingbird
 /// `detail` is shown to the client, so it never carries secrets, tokens, SQL or stack traces.
 public struct HTTPProblem: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     /// One problem with one input value.
-    public struct FieldError: Codable, Sendable, Hashable {
-        /// A dotted path into the request body or a query parameter name; `nil` for the whole input.
-        public var field: String?
-        public var message: String
-
-        public init(field: String?, message: String) {
-            self.field = field
-            self.message = message
-        }
-    }
+    public typealias FieldError = MaestroDomain.FieldError
 
     public var status: HTTPResponse.Status
     /// A URI naming the kind of problem, stable for clients to branch on.
@@ -162,6 +154,25 @@ extension HTTPProblem {
             status.code >= 500 ? (status == .internalServerError ? .internalError()
                                   : HTTPProblem(status, type: kind("server-error"), title: status.reasonPhrase, detail: "The server cannot handle the request now."))
                 : HTTPProblem(status, type: kind("http-\(status.code)"), title: status.reasonPhrase, detail: status.reasonPhrase + ".")
+        }
+    }
+}
+
+extension HTTPProblem {
+    /// The problem for a domain's refusal: one status per kind, the refusal's description as
+    /// the detail (an internal-state refusal answers the fixed 500 detail instead).
+    public init(_ refusal: some DomainError, file: String = #fileID, line: UInt = #line) {
+        let detail = refusal.description
+        switch refusal.kind {
+        case .notFound: self = .notFound(detail, file: file, line: line)
+        case .alreadyExists, .conflict: self = .conflict(detail, file: file, line: line)
+        case .stale: self = .preconditionFailed(detail, file: file, line: line)
+        case .invalid where refusal.fieldErrors.isEmpty: self = .invalid([], detail: detail, file: file, line: line)
+        case .invalid: self = .invalid(refusal.fieldErrors, file: file, line: line)
+        case .badRequest: self = .badRequest(detail, errors: refusal.fieldErrors, file: file, line: line)
+        case .unauthenticated: self = .unauthorized(detail, file: file, line: line)
+        case .forbidden: self = .forbidden(detail, file: file, line: line)
+        case .internalState: self = .internalError(file: file, line: line)
         }
     }
 }

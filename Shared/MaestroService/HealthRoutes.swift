@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 import Metrics
 import Prometheus
 
@@ -35,11 +36,9 @@ public struct OpenAPIDocument: Sendable {
     }
 }
 
-/// The routes every service has: `/health/live`, `/health/ready`, `/metrics` and
-/// `/openapi.yaml`.
+/// The routes every service has, open to anyone: `/health/live`, `/health/ready` and `/metrics`.
 public enum StandardRoutes {
-    public static func add(to router: some RouterMethods<MaestroRequestContext>, readiness: [ReadinessCheck],
-                           openAPI: OpenAPIDocument?, logger: Logger) {
+    public static func add(to router: some RouterMethods<MaestroRequestContext>, readiness: [ReadinessCheck], logger: Logger) {
         ServiceMetrics.bootstrap()
         router.get("/health/live") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"live"}"#)))
@@ -68,10 +67,13 @@ public enum StandardRoutes {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServiceMetrics.registry.emitToBuffer())))
         }
-        if let openAPI {
-            router.get("/openapi.yaml") { _, _ in
-                Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI.bytes)))
-            }
+    }
+
+    /// `GET /openapi.yaml`, on a group that requires a token: only `/health/*` and `/metrics`
+    /// are open without one.
+    public static func addOpenAPI(_ openAPI: OpenAPIDocument, to group: some RouterMethods<MaestroRequestContext>) {
+        group.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI.bytes)))
         }
     }
 }

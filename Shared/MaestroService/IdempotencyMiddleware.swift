@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 import MaestroRedis
 
 /// `Idempotency-Key` for POST: a retried request gets the first request's response

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 
 /// A request body type that names every member it accepts: a body with any other member is

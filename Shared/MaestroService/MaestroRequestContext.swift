@@ -1,10 +1,12 @@
+import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 
 /// The request context of every Maestro service.
 ///
-/// ``AuthenticationMiddleware`` sets ``principal`` on every route except the open ones
-/// (`/health/*`, `/metrics`), so handlers behind it may rely on ``requirePrincipal()``.
+/// ``AuthenticationMiddleware`` sets ``principal`` on every route outside ``ServiceRoutes/open``,
+/// so handlers there may rely on ``caller``.
 public struct MaestroRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's `X-Request-Id`, or a UUIDv7 generated for this request.
@@ -24,6 +26,36 @@ public struct MaestroRequestContext: RequestContext {
     public func requirePrincipal() throws(HTTPProblem) -> Principal {
         guard let principal else { throw .unauthorized() }
         return principal
+    }
+
+    /// The authenticated caller; 401 if the route was reached without one.
+    public var caller: Caller {
+        get throws(HTTPProblem) { try requirePrincipal().caller }
+    }
+
+    /// A path parameter, percent-decoded; 400 when missing or not valid percent-encoding.
+    public func pathParameter(_ name: String) throws(HTTPProblem) -> String {
+        guard let raw = parameters.get(name), let decoded = raw.removingPercentEncoding else {
+            throw .badRequest("The path parameter \(name) is missing or not valid percent-encoding.", errors: [.init(field: name, message: "is missing or not valid percent-encoding")])
+        }
+        return decoded
+    }
+
+    /// A whole-number path parameter of at least `minimum`; 400 otherwise.
+    public func integerParameter(_ name: String, minimum: Int) throws(HTTPProblem) -> Int {
+        guard let raw = parameters.get(name), let number = Int(raw), number >= minimum else {
+            let rule = minimum == 1 ? "a positive integer" : "a whole number from \(minimum)"
+            throw .badRequest("The \(name) must be \(rule).", errors: [.init(field: name, message: "must be \(rule)")])
+        }
+        return number
+    }
+
+    /// A UUID path parameter; 400 otherwise.
+    public func uuidParameter(_ name: String) throws(HTTPProblem) -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else {
+            throw .badRequest("The \(name) must be a UUID.", errors: [.init(field: name, message: "must be a UUID")])
+        }
+        return id
     }
 
     /// The authenticated caller if it holds `role`; 401 without a caller, 403 without the role.

@@ -1,52 +1,22 @@
 import Foundation
 import JWTKit
-
-/// A role in a tenant (DESIGN §5).
-///
-/// Roles imply others: every role includes `viewer`, and `admin` includes every role.
-/// `approver` does not include `editor`: deciding an approval and making the change it
-/// approves stay separate.
-public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
-
-    public init(rawValue: String) {
-        self.rawValue = rawValue
-    }
-
-    /// Reads.
-    public static let viewer = Role(rawValue: "viewer")
-    /// Writes.
-    public static let editor = Role(rawValue: "editor")
-    /// Decides approvals.
-    public static let approver = Role(rawValue: "approver")
-    /// Manages tenants, keys and policies; holds every role.
-    public static let admin = Role(rawValue: "admin")
-
-    static let known: Set<Role> = [.viewer, .editor, .approver, .admin]
-
-    public var description: String { rawValue }
-}
+import MaestroDomain
 
 /// The authenticated caller of a request, taken from a verified token.
 public struct Principal: Sendable, Hashable {
-    public let subject: String
-    public let tenant: String
-    public let roles: Set<Role>
+    public let caller: Caller
     /// The token's `jti`.
     public let tokenID: String
 
     public init(subject: String, tenant: String, roles: Set<Role>, tokenID: String) {
-        self.subject = subject
-        self.tenant = tenant
-        self.roles = roles
+        self.caller = Caller(tenant: tenant, subject: subject, roles: roles)
         self.tokenID = tokenID
     }
 
-    /// Whether the caller holds `role`, directly or through a role that implies it.
-    public func has(_ role: Role) -> Bool {
-        if roles.contains(role) || roles.contains(.admin) { return true }
-        return role == .viewer && !roles.isDisjoint(with: Role.known)
-    }
+    public var subject: String { caller.subject }
+    public var tenant: String { caller.tenant }
+    public var roles: Set<Role> { caller.roles }
+    public func has(_ role: Role) -> Bool { caller.has(role) }
 }
 
 /// The claims of a Maestro access token (ES256).

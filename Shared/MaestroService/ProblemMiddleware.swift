@@ -1,10 +1,13 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 
 /// Turns every error into an `application/problem+json` response, in one place.
 ///
 /// - ``HTTPProblem`` is answered as is.
+/// - A domain's refusal (`DomainError`) becomes the problem for its kind, with its description
+///   as the detail; this is the one place domain errors meet HTTP.
 /// - Hummingbird's `HTTPError` (including 404 for an unknown route and 413 from body
 ///   collection) becomes the problem for its status; its message is not passed through.
 /// - `DecodingError` becomes 400 when the JSON is malformed and 422 when a value is
@@ -33,6 +36,7 @@ public struct ProblemMiddleware: RouterMiddleware {
             }
             let path = request.uri.path
             if let format = formats.first(where: { format in format.pathPrefixes.contains { path.hasPrefix($0) } }) {
+                if let own = format.renderOwn(error) { return own }
                 var response = format.render(problem)
                 for field in problem.headers { response.headers.append(field) }
                 return response
@@ -45,6 +49,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let problem as HTTPProblem:
             return problem
+        case let refusal as any DomainError:
+            return HTTPProblem(refusal)
         case let decoding as DecodingError:
             return problem(for: decoding)
         case let httpError as HTTPError:
@@ -94,12 +100,18 @@ public struct ProblemMiddleware: RouterMiddleware {
 /// A compatibility API's own error shape (e.g. MLflow's `{"error_code", "message"}` under
 /// `/api/2.0/mlflow/`), used for every problem under its path prefixes, so its clients can
 /// read the errors the kit raises before a request reaches the API (401, 413, 429, …).
+///
+/// `renderOwn` answers the errors the API has its own codes for (its own refusals, or a domain
+/// error it maps differently from the native API); `nil` leaves the error to `render`.
 public struct CompatibilityErrorFormat: Sendable {
     public let pathPrefixes: [String]
     public let render: @Sendable (HTTPProblem) -> Response
+    public let renderOwn: @Sendable (any Error) -> Response?
 
-    public init(pathPrefixes: [String], render: @escaping @Sendable (HTTPProblem) -> Response) {
+    public init(pathPrefixes: [String], renderOwn: @escaping @Sendable (any Error) -> Response? = { _ in nil },
+                render: @escaping @Sendable (HTTPProblem) -> Response) {
         self.pathPrefixes = pathPrefixes
+        self.renderOwn = renderOwn
         self.render = render
     }
 }

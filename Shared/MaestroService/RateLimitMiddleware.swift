@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MaestroDomain
 import MaestroRedis
 
 /// A token bucket per principal (tenant and subject), shared by all replicas through

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaestroDomain
 import MaestroKafka
 import MaestroRedis
 import PostgresNIO

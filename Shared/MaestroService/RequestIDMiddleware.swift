@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MaestroDomain
 import MaestroEvents
 
 /// Gives each request an id: the caller's `X-Request-Id` when it is a plain token of at

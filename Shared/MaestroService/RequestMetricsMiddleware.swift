@@ -1,5 +1,6 @@
 import Dispatch
 import Hummingbird
+import MaestroDomain
 import Metrics
 
 /// Counts requests (`http_requests_total`) and times them (`http_request_duration_seconds`)

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import MaestroDomain
 import MaestroPostgres
 import MaestroRedis
 
-/// A service's settings, read once from the environment at start-up (DESIGN §7).
+/// A service's settings, read once from the environment at start-up.
 ///
 /// Every variable has a default that works with the dev stack. Reading validates every
 /// variable and reports all problems together, one line per variable, so a misconfigured
@@ -47,6 +48,13 @@ public struct ServiceConfiguration: Sendable {
     /// Put before every consumer group name (`MAESTRO_CONSUMER_GROUP_PREFIX`), so separate
     /// deployments sharing one Kafka cluster never share a group; empty by default.
     public var consumerGroupPrefix: String
+    /// How long each inbox remembers a handled event (`MAESTRO_INBOX_RETENTION_HOURS`, 1 to 87600,
+    /// default 336 = 14 days). It must exceed the longest topic retention: an event redelivered
+    /// after its inbox entry was pruned is applied again. Kafka keeps records 7 days by default.
+    public var inboxRetention: Duration
+    /// The tenant whose admins administer the platform (other tenants, the audit `_system` log):
+    /// `MAESTRO_PLATFORM_TENANT`, a tenant id, `default` unless set.
+    public var platformTenant: String
 
     /// A consumer's group name with the deployment's prefix.
     public func consumerGroup(_ name: String) -> String {
@@ -54,6 +62,8 @@ public struct ServiceConfiguration: Sendable {
     }
 
     public static let defaultMaxBodyBytes = 1 << 20
+    public static let defaultInboxRetentionHours = 336
+    public static let defaultPlatformTenant = "default"
     public static let defaultJWKSFile = ".maestro/keys/jwks.json"
 
     /// Reads and validates the configuration.
@@ -62,7 +72,7 @@ public struct ServiceConfiguration: Sendable {
     ///   - defaultPort: this service's HTTP port when `MAESTRO_HTTP_PORT` is unset.
     /// - Throws: ``ConfigurationError`` listing every bad variable.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, defaultPort: Int) throws(ConfigurationError) {
-        var reader = EnvironmentReader(environment: environment)
+        var reader = SettingsReader(environment: environment)
         httpHost = reader.string("MAESTRO_HTTP_HOST", default: "127.0.0.1")
         httpPort = reader.integer("MAESTRO_HTTP_PORT", default: defaultPort, in: 1...65535)
         kafkaBrokers = reader.brokers("MAESTRO_KAFKA_BROKERS", default: "127.0.0.1:9092")
@@ -80,6 +90,8 @@ public struct ServiceConfiguration: Sendable {
         if consumerGroupPrefix.count > 100 || consumerGroupPrefix.contains(where: { !($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
             reader.problems.append("MAESTRO_CONSUMER_GROUP_PREFIX: at most 100 letters, digits, '.', '_' or '-'")
         }
+        inboxRetention = .seconds(3600 * reader.integer("MAESTRO_INBOX_RETENTION_HOURS", default: Self.defaultInboxRetentionHours, in: 1...87600))
+        platformTenant = reader.tenant("MAESTRO_PLATFORM_TENANT", default: Self.defaultPlatformTenant)
 
         do { _ = try PostgresSettings(url: postgresURL, schema: "public") } catch { reader.problems.append(error.description) }
         if let postgresMigrationURL {
@@ -132,21 +144,28 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Reads variables and collects a problem per bad one instead of stopping at the first.
-private struct EnvironmentReader {
-    let environment: [String: String]
-    var problems: [String] = []
+/// Reads variables and collects a problem per bad one instead of stopping at the first; the kit
+/// reads its own settings and each service's (``ServiceSettings``) with one reader, so start-up
+/// reports every bad variable together.
+public struct SettingsReader {
+    public let environment: [String: String]
+    public var problems: [String] = []
 
-    func value(_ name: String) -> String? {
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    /// The variable, trimmed; `nil` when unset or blank.
+    public func value(_ name: String) -> String? {
         guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         return raw
     }
 
-    func string(_ name: String, default defaultValue: String) -> String {
+    public func string(_ name: String, default defaultValue: String) -> String {
         value(name) ?? defaultValue
     }
 
-    mutating func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) -> Int {
+    public mutating func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) -> Int {
         guard let raw = value(name) else { return defaultValue }
         guard let number = Int(raw), range.contains(number) else {
             problems.append("\(name): '\(raw)' is not an integer between \(range.lowerBound) and \(range.upperBound)")
@@ -155,7 +174,7 @@ private struct EnvironmentReader {
         return number
     }
 
-    mutating func positiveDouble(_ name: String, default defaultValue: Double) -> Double {
+    public mutating func positiveDouble(_ name: String, default defaultValue: Double) -> Double {
         guard let raw = value(name) else { return defaultValue }
         guard let number = Double(raw), number.isFinite, number > 0 else {
             problems.append("\(name): '\(raw)' is not a positive number")
@@ -164,7 +183,7 @@ private struct EnvironmentReader {
         return number
     }
 
-    mutating func choice<T>(_ name: String, default defaultValue: T, _ allowed: [String], _ parse: (String) -> T?) -> T {
+    public mutating func choice<T>(_ name: String, default defaultValue: T, _ allowed: [String], _ parse: (String) -> T?) -> T {
         guard let raw = value(name) else { return defaultValue }
         guard let parsed = parse(raw.lowercased()) else {
             problems.append("\(name): '\(raw)' is not one of \(allowed.joined(separator: ", "))")
@@ -173,7 +192,17 @@ private struct EnvironmentReader {
         return parsed
     }
 
-    mutating func brokers(_ name: String, default defaultValue: String) -> String {
+    /// A tenant id: 1 to 63 lowercase letters, digits or '-', starting with a letter or digit.
+    public mutating func tenant(_ name: String, default defaultValue: String) -> String {
+        guard let raw = value(name) else { return defaultValue }
+        guard raw.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil else {
+            problems.append("\(name): '\(raw)' is not a tenant id (1 to 63 lowercase letters, digits or '-', starting with a letter or digit)")
+            return defaultValue
+        }
+        return raw
+    }
+
+    public mutating func brokers(_ name: String, default defaultValue: String) -> String {
         guard let raw = value(name) else { return defaultValue }
         let bad = raw.split(separator: ",", omittingEmptySubsequences: false).filter { entry in
             let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ":")

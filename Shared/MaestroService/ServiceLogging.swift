@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaestroDomain
 
 /// Process-wide logging from ``ServiceConfiguration``: text, or one JSON object per line
 /// with `MAESTRO_LOG_FORMAT=json`. Bootstraps `LoggingSystem`, so call it once, first.

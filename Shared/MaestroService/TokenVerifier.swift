@@ -1,6 +1,8 @@
 import Foundation
 import JWTKit
 import Logging
+import MaestroDomain
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

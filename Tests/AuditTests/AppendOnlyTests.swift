@@ -30,10 +30,10 @@ struct AppendOnlyTests {
 
     /// Counts of acme's entries, nodes and checkpoints as acme sees them.
     static func counts(_ harness: AuditHarness) async throws -> [Int] {
-        try await harness.store.read(logID: "acme") { connection in
+        try await harness.store.withLog("acme") { log in
             var counts: [Int] = []
             for table in ["entries", "nodes", "checkpoints"] {
-                for try await count in try await connection.query("SELECT count(*)::int FROM audit.\(unescaped: table)", logger: AuditHarness.logger).decode(Int.self) {
+                for try await count in try await log.query("SELECT count(*)::int FROM audit.\(unescaped: table)").decode(Int.self) {
                     counts.append(count)
                 }
             }
@@ -61,14 +61,14 @@ struct AppendOnlyTests {
             ]
             for statement in statements {
                 let error = await Self.failure {
-                    try await harness.store.read(logID: "acme") { connection async throws -> Void in
+                    try await harness.store.withLog("acme") { log async throws -> Void in
                         // The rows are visible: the refusal is the grant's, not row-level security hiding them.
                         var visible = 0
-                        for try await count in try await connection.query("SELECT count(*)::int FROM audit.entries", logger: AuditHarness.logger).decode(Int.self) {
+                        for try await count in try await log.query("SELECT count(*)::int FROM audit.entries").decode(Int.self) {
                             visible = count
                         }
                         #expect(visible == 6)
-                        _ = try await connection.query(statement, logger: AuditHarness.logger)
+                        try await log.execute(statement)
                     }
                 }
                 #expect(error?.contains("permission denied") == true, "\(statement.sql): \(error ?? "succeeded")")
@@ -87,11 +87,11 @@ struct AppendOnlyTests {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
             let error = await Self.failure {
-                try await harness.store.read(logID: "acme") { connection async throws -> Void in
-                    _ = try await connection.query("""
+                try await harness.store.withLog("acme") { log async throws -> Void in
+                    try await log.execute("""
                         INSERT INTO audit.entries (log_id, idx, kind, topic, kafka_partition, kafka_offset, occurred_at, recorded_at, leaf_hash, entry)
                         VALUES ('beta', 1, 'event', 't', 0, 0, now(), now(), sha256('x'::bytea), '{}')
-                        """, logger: AuditHarness.logger)
+                        """)
                 }
             }
             #expect(error?.contains("row-level security") == true, "\(error ?? "succeeded")")
@@ -124,7 +124,7 @@ struct AppendOnlyTests {
                 #expect(try await owner.integer("SELECT count(*)::int FROM audit.entries") == 7)
             }
             #expect(try await Self.counts(harness) == before)
-            let entries = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let entries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             #expect(entries.allSatisfy { RFC6962.leafHash($0.entry.utf8) == $0.leafHash && !$0.entry.contains("fraue") })
         }
     }
@@ -137,12 +137,12 @@ struct AppendOnlyTests {
                 #expect(try await harness.client.integer("SELECT count(*)::int FROM audit.\(unescaped: table)") == 0, "\(table)")
             }
             #expect(try await Self.counts(harness) == [6, 4, 1])
-            let beta = try await harness.store.read(logID: "beta") { connection in
-                var logs: [String] = []
-                for try await log in try await connection.query("SELECT DISTINCT log_id FROM audit.entries", logger: AuditHarness.logger).decode(String.self) {
-                    logs.append(log)
+            let beta = try await harness.store.withLog("beta") { log in
+                var tenants: [String] = []
+                for try await tenant in try await log.query("SELECT DISTINCT log_id FROM audit.entries").decode(String.self) {
+                    tenants.append(tenant)
                 }
-                return logs
+                return tenants
             }
             #expect(beta == ["beta"])
             // Tree heads hold no content and are readable across logs (the checkpoint signer lists them).

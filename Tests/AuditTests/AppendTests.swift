@@ -31,7 +31,7 @@ struct AppendTests {
             for _ in 0..<3 {
                 try await harness.store.append((0..<7).map { _ in AuditRecord(Records.event()) })
             }
-            let entries = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let entries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             #expect(entries.map(\.index) == Array(0..<21))
             var tree = InMemoryMerkleTree()
             for entry in entries {
@@ -46,18 +46,18 @@ struct AppendTests {
             #expect(head.isSigned(by: harness.auditKey.publicKey))
             for size in [1, 5, 8, 13, 21] {
                 for index in stride(from: 0, to: size, by: 3) {
-                    let proof = try await harness.store.inclusionProof(logID: "acme", index: index, treeSize: size)
+                    let proof = try await harness.store.inclusionProof(tenant: "acme", index: index, treeSize: size)
                     #expect(proof.path == (try tree.inclusion(of: index, treeSize: size)))
                     #expect(MerkleProofs.verifyInclusion(leafHash: entries[index].leafHash, index: index, treeSize: size, proof: proof.path,
                                                          root: try tree.root(treeSize: size)))
                 }
-                let consistency = try await harness.store.consistencyProof(logID: "acme", first: size, second: 21)
+                let consistency = try await harness.store.consistencyProof(tenant: "acme", first: size, second: 21)
                 #expect(MerkleProofs.verifyConsistency(first: size, second: 21, firstRoot: consistency.firstRoot, secondRoot: head.rootHash,
                                                        proof: consistency.path))
             }
             // Every 4 entries a checkpoint was signed with the batch that crossed the line.
-            let checkpoints = try await harness.store.read(logID: "acme") { connection in
-                try await harness.store.checkpoints(logID: "acme", after: nil, upTo: 100, on: connection)
+            let checkpoints = try await harness.store.withLog("acme") { log in
+                try await harness.store.checkpoints(after: nil, upTo: 100, in: log)
             }
             #expect(checkpoints.map(\.treeSize) == [7, 14, 21])
             for checkpoint in checkpoints {
@@ -73,7 +73,7 @@ struct AppendTests {
             let garbage = Records.garbage(Array("not json {".utf8), headers: [KafkaHeader(name: "ce_tenant", string: "acme"), KafkaHeader(name: "x-bin", value: [0xff, 0x00])])
             let invalidTenant = Records.event(tenant: "Not A Tenant")
             #expect(try await harness.store.append([AuditRecord(garbage), AuditRecord(invalidTenant), AuditRecord(Records.event())]) == 3)
-            let system = try await harness.store.entries(logID: AuditRecord.systemLog, filter: EntryFilter(), after: nil, limit: 10)
+            let system = try await harness.store.entries(tenant: AuditRecord.systemLog, filter: EntryFilter(), after: nil, limit: 10)
             #expect(system.map(\.kind) == ["raw", "event"])
             let raw = try #require(system.first)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(raw.entry.utf8)) as? [String: Any])
@@ -98,7 +98,7 @@ struct AppendTests {
                                           timestamp: poison.timestamp)
             #expect(try await harness.store.append([AuditRecord(poison)]) == 1)
             #expect(try await harness.store.append([AuditRecord(poison)]) == 0)
-            let entry = try #require(try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 1).first)
+            let entry = try #require(try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 1).first)
             #expect(entry.kind == "dead_letter")
             #expect(entry.entry.contains(#""error":"data fails the schema""#))
         }
@@ -109,7 +109,7 @@ struct AppendTests {
         try await AuditHarness.with { harness in
             let data = #"{ "b" : 1.50, "a": [1, 2e3, "x/y"], "big": 12345678901234567890 }"#
             try await harness.store.append([AuditRecord(Records.event(data: data))])
-            let entry = try #require(try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 1).first)
+            let entry = try #require(try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 1).first)
             #expect(entry.entry.contains(data))
             #expect((try JSONSerialization.jsonObject(with: Data(entry.entry.utf8))) is [String: Any])
         }

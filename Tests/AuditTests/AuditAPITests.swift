@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MaestroAuditLog
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import MaestroService
@@ -60,7 +61,7 @@ struct AuditAPITests {
             #expect(!forged.isSigned(by: key.publicKey))
 
             // The root is the one recomputed from the stored entries.
-            let entries = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let entries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             #expect(head.rootHash == (try InMemoryMerkleTree(leafHashes: entries.map(\.leafHash)).root(treeSize: 6)))
         }
     }
@@ -164,7 +165,7 @@ struct AuditAPITests {
     func entryByIndex() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
-            let stored = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let stored = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             let token = try await harness.token()
             try await harness.application.test(.router) { client in
                 for index in [0, 3, 5] {
@@ -189,7 +190,7 @@ struct AuditAPITests {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
             try await harness.store.append((0..<7).map { _ in AuditRecord(Records.event()) })
-            let stored = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let stored = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             #expect(stored.count == 13)
             let tree = InMemoryMerkleTree(leafHashes: stored.map(\.leafHash))
             let token = try await harness.token()
@@ -289,7 +290,7 @@ struct AuditAPITests {
         try await AuditHarness.with { harness in
             let subjects = [#"=HYPERLINK("http://evil.example","x")"#, #"models/a,"b""#, "+cmd", "models/plain"]
             try await harness.store.append(subjects.map { AuditRecord(Records.event(subject: $0, authID: "@mallory")) })
-            let stored = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let stored = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             let token = try await harness.token()
             let response = try await harness.application.test(.router) { client in
                 try await client.auditGet("/v1/audit/export?format=csv", token: token)
@@ -354,8 +355,8 @@ struct AuditTenantIsolationTests {
     func betaSeesOnlyBeta() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
-            let acmeEntries = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
-            let betaEntries = try await harness.store.entries(logID: "beta", filter: EntryFilter(), after: nil, limit: 100)
+            let acmeEntries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let betaEntries = try await harness.store.entries(tenant: "beta", filter: EntryFilter(), after: nil, limit: 100)
             #expect(acmeEntries.count == 3 && betaEntries.count == 5)
             let beta = try await harness.token(subject: "bob", tenant: "beta")
             let acme = try await harness.token()
@@ -406,8 +407,8 @@ struct AuditTenantIsolationTests {
     func proofIsOfOwnLog() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
-            let acmeEntries = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
-            let betaEntries = try await harness.store.entries(logID: "beta", filter: EntryFilter(), after: nil, limit: 100)
+            let acmeEntries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let betaEntries = try await harness.store.entries(tenant: "beta", filter: EntryFilter(), after: nil, limit: 100)
             let acmeHead = try await harness.store.signedHead(of: "acme")
             #expect(acmeEntries[0].leafHash != betaEntries[0].leafHash)
             let acme = try await harness.token()
@@ -426,7 +427,7 @@ struct AuditTenantIsolationTests {
         }
     }
 
-    @Test("log=<other tenant> is 404; log=_system is 404 except for admins of the operator tenant, who see only system entries")
+    @Test("log=<other tenant> is 404; log=_system is 404 except for admins of the platform tenant, who see only system entries")
     func logParameter() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
@@ -434,7 +435,7 @@ struct AuditTenantIsolationTests {
             let acmeAdmin = try await harness.token(subject: "root", tenant: "acme", roles: ["admin"])
             let opsViewer = try await harness.token(subject: "olga", tenant: "ops", roles: ["viewer"])
             let opsAdmin = try await harness.token(subject: "oscar", tenant: "ops", roles: ["admin"])
-            let system = try await harness.store.entries(logID: AuditRecord.systemLog, filter: EntryFilter(), after: nil, limit: 100)
+            let system = try await harness.store.entries(tenant: AuditRecord.systemLog, filter: EntryFilter(), after: nil, limit: 100)
             #expect(system.count == 2)
             let key = harness.auditKey.publicKey
             try await harness.application.test(.router) { client in

@@ -3,7 +3,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MaestroAuditLog
+import MaestroBus
 import MaestroEvents
+import MaestroHTTPTestSupport
 import MaestroKafka
 import MaestroPostgres
 import MaestroService
@@ -12,54 +14,24 @@ import PostgresNIO
 import Synchronization
 @testable import Audit
 
-/// An audit service on the PostgreSQL server `make test` started: a fresh database migrated with
-/// audit's migrations (as the owner), the store on the NOBYPASSRLS runtime role, a fresh signing
-/// key, and the full router (kit middleware and the audit API).
-struct AuditHarness {
-    let database: TestDatabase
-    let client: PostgresClient
-    let store: AuditLogStore
-    let router: Router<MaestroRequestContext>
-    let tokenKey: DevSigningKey
-    let auditKey: AuditSigningKey
-    let settings: AuditSettings
+/// The audit service on the servers `make test` started, built from its definition by the
+/// kit's harness (fresh database, runtime role, full router), with a fresh signing key and
+/// `ops` as the platform tenant.
+struct AuditHarness: Sendable {
+    let base: ServiceHarness<AuditService>
 
-    static let logger: Logger = {
-        var logger = Logger(label: "maestro.audit.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["MAESTRO_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        return logger
-    }()
+    static var logger: Logger { ServiceHarness<AuditService>.logger }
 
-    /// Runs `body` with a fresh audit log; the PostgreSQL client runs around it.
+    /// Runs `body` with a fresh audit service that checkpoints a log every `checkpointEvery` entries.
     static func with<Result: Sendable>(checkpointEvery: Int = 1000, _ body: (AuditHarness) async throws -> Result) async throws -> Result {
-        let database: TestDatabase
-        do {
-            database = try await TestDatabase.create()
-            try await PostgresMigrator.migrate(settings: try database.ownerSettings(schema: AuditLogStore.schema), runtimeLoginRole: database.runtimeRole,
-                                               migrations: AuditService.migrations(), logger: logger)
-        } catch {
-            throw TestSetupError("audit test database setup failed: \(String(reflecting: error))")
-        }
-        let postgresSettings = try database.runtimeSettings(schema: AuditLogStore.schema)
-        let client = makeClient(postgresSettings)
-        let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("maestro-audit-tests-\(UUID().uuidString)")
-        let tokenKey = try DevSigningKey.loadOrCreate(in: keyDirectory, keyID: "audit-test")
-        let settings = try AuditSettings(environment: ["MAESTRO_AUDIT_OPERATOR_TENANT": "ops"])
-        let configuration = try ServiceConfiguration(environment: [
-            "MAESTRO_JWKS_FILE": keyDirectory.appendingPathComponent(DevSigningKey.jwksFile).path,
-        ], defaultPort: 0)
-        let auditKey = AuditSigningKey()
-        let store = AuditLogStore(client: client, settings: postgresSettings, key: auditKey, checkpointEvery: checkpointEvery, logger: logger)
-        let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
-        let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: nil, readiness: [],
-                                               openAPI: try AuditService.openAPI(), openPaths: AuditService.openPaths, logger: logger) { router in
-            AuditAPI(store: store, settings: settings).register(on: router)
-        }
-        let harness = AuditHarness(database: database, client: client, store: store, router: router, tokenKey: tokenKey, auditKey: auditKey, settings: settings)
-        return try await withRunning(client) { _ in
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("maestro-audit-tests-\(UUID().uuidString)/audit-signing.key")
+        return try await ServiceHarness<AuditService>.with(environment: [
+            "MAESTRO_PLATFORM_TENANT": "ops",
+            "MAESTRO_AUDIT_CHECKPOINT_ENTRIES": String(checkpointEvery),
+            "MAESTRO_AUDIT_SIGNING_KEY_FILE": keyFile.path,
+        ]) { base in
             do {
-                try await store.registerSigningKey()
-                return try await body(harness)
+                return try await body(AuditHarness(base: base))
             } catch let error as PSQLError {
                 // PSQLError hides the server's message unless reflected; a failing test should say what failed.
                 throw TestSetupError(String(reflecting: error))
@@ -67,17 +39,22 @@ struct AuditHarness {
         }
     }
 
-    var application: some ApplicationProtocol {
-        Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Self.logger)
-    }
+    var service: AuditService { base.service }
+    var store: AuditLogStore { service.store }
+    /// The key the service signs checkpoints with.
+    var auditKey: AuditSigningKey { store.key }
+    /// On the NOBYPASSRLS runtime role.
+    var client: PostgresClient { base.client }
+    var router: Router<MaestroRequestContext> { base.router }
+    var application: some ApplicationProtocol { base.application }
 
     func token(subject: String = "alice", tenant: String = "acme", roles: [String] = ["viewer"]) async throws -> String {
-        try await tokenKey.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(600))
+        try await base.token(subject: subject, tenant: tenant, roles: roles)
     }
 
     /// Runs `body` as the schema's owner (who can disable the append-only triggers, as an attacker with the owner's password could).
     func asOwner<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
-        try await withRunning(makeClient(try database.ownerSettings(schema: AuditLogStore.schema)), body)
+        try await base.asOwner(body)
     }
 }
 

@@ -52,7 +52,7 @@ struct CheckpointerTests {
             #expect(try await checkpointer.signDue() == 1)
             #expect(try await checkpointer.signDue() == 0)
 
-            let acme = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let acme = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             let tree = InMemoryMerkleTree(leafHashes: acme.map(\.leafHash))
             let betaHead = try await harness.store.signedHead(of: "beta")
             let token = try await harness.token()
@@ -117,8 +117,8 @@ struct CheckpointerTests {
             #expect(system.tenant == nil)
             #expect(system.type == Self.signedType)
             #expect(system.subject == "logs/_system/checkpoints/1")
-            let stored = try await harness.store.read(logID: AuditRecord.systemLog) { connection in
-                try await harness.store.checkpoints(logID: AuditRecord.systemLog, after: nil, upTo: 10, on: connection)
+            let stored = try await harness.store.withLog(AuditRecord.systemLog) { log in
+                try await harness.store.checkpoints(after: nil, upTo: 10, in: log)
             }
             #expect(stored.map(\.treeSize) == [1])
             #expect(stored.first?.isSigned(by: harness.auditKey.publicKey) == true)

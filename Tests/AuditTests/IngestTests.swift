@@ -1,5 +1,6 @@
 import Foundation
 import MaestroAuditLog
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import MaestroTestSupport
@@ -45,7 +46,7 @@ struct IngestTests {
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 3".utf8)))
             try await ingest(harness, from: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("audit-replay"), until: { try await sizes(harness) == (32, 3) })
             #expect(try await sizes(harness) == (32, 3))
-            let types = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100).map(\.eventType)
+            let types = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100).map(\.eventType)
             #expect(types.filter { $0 == "io.maestro.registry.model.created.v1" }.count == 31)
         }
     }
@@ -53,10 +54,10 @@ struct IngestTests {
     @Test("the service's own checkpoints are not appended again; its other events are")
     func ownCheckpointsSkipped() async throws {
         let key = AuditSigningKey()
-        func message(_ signed: Checkpoint, source: String = AuditLogStore.source) throws -> KafkaConsumerMessage {
+        func message(_ signed: Checkpoint, source: String = AuditEvent.source) throws -> KafkaConsumerMessage {
             let payload = AuditEvent.CheckpointSigned(logID: signed.logID, treeSize: signed.treeSize, rootHash: Hex.encode(signed.rootHash),
                                                       signature: Data(signed.signature).base64EncodedString(), keyID: signed.keyID, signedAt: signed.time)
-            let event = try CloudEvent(source: AuditLogStore.source, subject: "logs/acme/checkpoints/1", tenant: "acme", payload: payload)
+            let event = try CloudEvent(source: AuditEvent.source, subject: "logs/acme/checkpoints/1", tenant: "acme", payload: payload)
             let relabelled = CloudEvent(id: event.id, source: source, type: event.type, subject: event.subject, tenant: "acme", data: event.data)
             return KafkaConsumerMessage(topic: Topic.auditEvents.name, partition: 0, offset: 1, key: nil, value: relabelled.data,
                                         headers: relabelled.kafkaMessage(topic: Topic.auditEvents.name, key: "acme").headers, timestamp: nil)
@@ -76,11 +77,16 @@ struct IngestTests {
         (try await harness.store.signedHead(of: "acme").treeSize, try await harness.store.signedHead(of: AuditRecord.systemLog).treeSize)
     }
 
-    /// Runs an ingest consumer of `group` until `done` holds (or 60 s pass), then stops it.
+    /// Runs the service's ingest, in the kit's batched consumer with the service's subscription,
+    /// batch size and librdkafka settings, as consumer group `group`, until `done` holds (or
+    /// 60 s pass), then stops it.
     private func ingest(_ harness: AuditHarness, from bootstrapServers: String, group: String, until done: () async throws -> Bool) async throws {
-        let ingest = try AuditIngest(name: group, topicPattern: "^maestro\\..*", bootstrapServers: bootstrapServers, store: harness.store, logger: AuditHarness.logger,
-                                     // The mock cluster lets a restarted member rejoin only after the old one's session expires.
-                                     kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+        #expect(harness.service.consumers.map(\.name) == [AuditLogStore.consumerName])
+        let configuration = EventConsumerConfiguration(
+            name: group, subscription: [harness.service.settings.topicPattern], bootstrapServers: bootstrapServers, maxBatchSize: AuditService.ingestBatchSize,
+            // The mock cluster lets a restarted member rejoin only after the old one's session expires (45 s by default).
+            properties: AuditService.ingestProperties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { _, test in test })
+        let ingest = try EventConsumer(records: configuration, logger: AuditHarness.logger, handler: harness.service.ingest.handle)
         let task = Task { try await ingest.run() }
         let deadline = ContinuousClock.now + .seconds(60)
         while try await !done(), ContinuousClock.now < deadline {

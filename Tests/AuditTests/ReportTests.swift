@@ -40,7 +40,7 @@ struct ReportTests {
     func jsonReport() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
-            let stored = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let stored = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             let token = try await harness.token()
             let beta = try await harness.token(subject: "bob", tenant: "beta")
             let key = harness.auditKey.publicKey
@@ -179,10 +179,10 @@ struct ReportTests {
     func reportLimit() async throws {
         try await AuditHarness.with { harness in
             try await Self.seed(harness)
-            let report = try await ModelReport.build(store: harness.store, logID: "acme", model: "fraud", limit: 4)
+            let report = try await ModelReport.build(store: harness.store, tenant: "acme", model: "fraud", limit: 4)
             #expect(report.entries.map(\.index) == Self.fraudTimeline.map(\.0))
             do {
-                _ = try await ModelReport.build(store: harness.store, logID: "acme", model: "fraud", limit: 3)
+                _ = try await ModelReport.build(store: harness.store, tenant: "acme", model: "fraud", limit: 3)
                 Issue.record("a report of 4 entries was built with a limit of 3")
             } catch let error as AuditQueryError {
                 #expect(error.code == .tooLarge, "\(error)")
@@ -226,7 +226,7 @@ struct ReportProvenanceTests {
                 AuditRecord(Records.event(type: "io.maestro.governance.approval.granted.v1", subject: "models/fraud/aliases/champion",
                                           topic: "maestro.ingest.predictions")),
             ])
-            let report = try await ModelReport.build(store: harness.store, logID: "acme", model: "fraud", limit: 100)
+            let report = try await ModelReport.build(store: harness.store, tenant: "acme", model: "fraud", limit: 100)
             #expect(report.body().entries.map(\.category) == ["approval", "unverified producer"])
         }
     }

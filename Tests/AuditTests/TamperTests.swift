@@ -109,7 +109,7 @@ struct TamperTests {
             let head = try await harness.store.signedHead(of: "acme")
             #expect(report.rootHash == head.rootHash)
             // The entries are exactly the stored ones, in order.
-            let stored = try await harness.store.entries(logID: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let stored = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
             let exported = lines.compactMap { line -> String? in
                 guard case .entry(_, _, let entry, _)? = try? AuditExportLine.parse(line) else { return nil }
                 return entry

@@ -1,4 +1,5 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import Testing
 @testable import Governance
@@ -104,5 +105,22 @@ struct ApprovalStateMachineTests {
     func singleApproval() throws {
         var approval = request(Self.policy(approvals: 1))
         #expect(try approval.decide(by: "bea", roles: ["approver"], approve: true, comment: nil, at: Self.now) == .approved)
+    }
+
+    @Test("a refusal is forbidden for who acts and a conflict for the request's state; governance errors keep their kinds")
+    func refusalKinds() {
+        let forbidden: [ApprovalRequest.Refusal] = [.missingRole("approver"), .selfApproval, .notRequester]
+        let conflicts: [ApprovalRequest.Refusal] = [.notPending(.approved), .alreadyApproved("bea"), .checksFailed(["signature_present"]), .expired]
+        #expect(forbidden.allSatisfy { $0.kind == .forbidden })
+        #expect(conflicts.allSatisfy { $0.kind == .conflict })
+        #expect(ApprovalRequest.Refusal.checksFailed(["a", "b"]).description == "Failing checks block approval: a, b.")
+
+        #expect(GovernanceError.notFound("Tenant 'x'").kind == .notFound)
+        #expect(GovernanceError.notFound("Tenant 'x'").description == "Tenant 'x' does not exist.")
+        #expect(GovernanceError.alreadyExists("Principal 'p'").kind == .alreadyExists)
+        #expect(GovernanceError.alreadyExists("Principal 'p'").description == "Principal 'p' already exists.")
+        #expect(GovernanceError.invalidCredentials.kind == .unauthenticated)
+        #expect(GovernanceError.forbidden("no").kind == .forbidden)
+        #expect(GovernanceError.internalState("no key").kind == .internalState)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroDomain
 import MaestroHTTPTestSupport
 import MaestroEvents
 import MaestroPostgres
@@ -41,7 +42,7 @@ struct ApprovalWorkflowTests {
                 #expect(try set.json["is_default"] == .bool(false))
 
                 let event = try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-open-1")
-                let handler = try governance.promotionHandler()
+                let handler = governance.promotionHandler
                 try await handler.handle(event)
                 try await handler.handle(event)
 
@@ -97,7 +98,7 @@ struct ApprovalWorkflowTests {
                 let editor = try await api.member(admin: admin, "ed", roles: ["editor"])
 
                 let event = try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-grant-1")
-                try await governance.promotionHandler().handle(event)
+                try await governance.promotionHandler.handle(event)
                 let id = try await api.onlyApproval(token: admin)
 
                 let own = try await api.decide(id, token: requester, approve: true)
@@ -153,7 +154,7 @@ struct ApprovalWorkflowTests {
                 #expect(try await api.put("/v1/policy", token: admin, Self.fullPolicy).status == .ok)
                 let approver = try await api.member(admin: admin, "ana", roles: ["approver"])
                 let event = try PromotionEvent.make(model: "fraud", requestedBy: "rita", metrics: ["accuracy": 0.5], correlation: "corr-reject-1")
-                try await governance.promotionHandler().handle(event)
+                try await governance.promotionHandler.handle(event)
                 let id = try await api.onlyApproval(token: admin)
 
                 let body = try await api.get("/v1/approvals/\(id)", token: approver).json
@@ -225,7 +226,7 @@ struct ApprovalWorkflowTests {
                 #expect(otherModel["id"] == .string(tenantPolicyID))
                 #expect(otherModel["revision"] == .number(2))
 
-                let handler = try governance.promotionHandler()
+                let handler = governance.promotionHandler
                 try await handler.handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita"))
                 try await handler.handle(try PromotionEvent.make(model: "churn", requestedBy: "rita"))
                 let fraud = try await api.get(try await api.approvalURI(subject: "models/fraud/aliases/champion", token: admin), token: admin).json
@@ -249,7 +250,7 @@ struct ApprovalWorkflowTests {
                 let admin = try await api.token(governance.adminKey)
                 let approver = try await api.member(admin: admin, "ana", roles: ["approver"])
                 let requester = try await api.member(admin: admin, "rita", roles: ["editor", "approver"])
-                try await governance.promotionHandler().handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-cancel-1"))
+                try await governance.promotionHandler.handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-cancel-1"))
                 let id = try await api.onlyApproval(token: admin)
 
                 let refused = try await api.post("/v1/approvals/\(id)/cancel", token: approver, "")
@@ -282,12 +283,12 @@ struct ApprovalWorkflowTests {
             try await governance.application.governance { api in
                 let admin = try await api.token(governance.adminKey)
                 let approver = try await api.member(admin: admin, "ana", roles: ["approver"])
-                try await governance.promotionHandler().handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-expire-1"))
-                try await governance.promotionHandler().handle(try PromotionEvent.make(model: "churn", requestedBy: "rita"))
+                try await governance.promotionHandler.handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita", correlation: "corr-expire-1"))
+                try await governance.promotionHandler.handle(try PromotionEvent.make(model: "churn", requestedBy: "rita"))
                 let id = try await api.approvalID(subject: "models/fraud/aliases/champion", token: admin)
                 let other = try await api.approvalID(subject: "models/churn/aliases/champion", token: admin)
 
-                #expect(try await governance.approvals.expireDue(tenants: ["default"]) == 0)
+                #expect(try await governance.approvals.expireDue(as: [.governance(in: "default")]) == 0)
                 let uuid = try #require(UUID(uuidString: id))
                 let moved = try await governance.asOwner { owner in
                     try await owner.integer("""
@@ -301,14 +302,14 @@ struct ApprovalWorkflowTests {
                 #expect(try late.json["detail"] == .string("The request has expired."))
                 #expect(try await api.get("/v1/approvals/\(id)", token: admin).json["state"] == .string("PENDING"))
 
-                #expect(try await governance.approvals.expireDue(tenants: ["default"]) == 1)
+                #expect(try await governance.approvals.expireDue(as: [.governance(in: "default")]) == 1)
                 let expired = try await api.get("/v1/approvals/\(id)", token: admin).json
                 #expect(expired["state"] == .string("EXPIRED"))
                 #expect(try await api.get("/v1/approvals/\(other)", token: admin).json["state"] == .string("PENDING"))
                 #expect(try await api.get("/v1/approvals?state=EXPIRED", token: admin).items.count == 1)
                 #expect(try await api.decide(id, token: approver, approve: true).status == .conflict)
 
-                #expect(try await governance.approvals.expireDue(tenants: ["default"]) == 0)
+                #expect(try await governance.approvals.expireDue(as: [.governance(in: "default")]) == 0)
                 let events = try await governance.approvalEvents()
                 #expect(events.map(\.type) == ["approval.requested", "approval.requested", "approval.expired"])
                 let expiry = try #require(events.last)
@@ -394,7 +395,7 @@ struct ApprovalWorkflowTests {
         try await GovernanceHarness.with { governance in
             try await governance.application.governance { api in
                 let platform = try await api.token(governance.adminKey)
-                try await governance.promotionHandler().handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita"))
+                try await governance.promotionHandler.handle(try PromotionEvent.make(model: "fraud", requestedBy: "rita"))
                 let id = try await api.onlyApproval(token: platform)
 
                 #expect(try await api.post("/v1/tenants", token: platform, #"{"id":"acme"}"#).status == .created)
@@ -433,9 +434,8 @@ enum PromotionEvent {
 }
 
 extension GovernanceHarness {
-    func promotionHandler() throws -> PromotionRequestHandler {
-        PromotionRequestHandler(approvals: approvals, inbox: Inbox(settings: try database.runtimeSettings(schema: IdentityStore.schema)))
-    }
+    /// The handler the service's promotion-request consumer runs, called without Kafka.
+    var promotionHandler: PromotionRequestHandler { service.promotions }
 
     /// The outbox's approval events, oldest first: short type (`approval.requested`), correlation and causation ids, data.
     func approvalEvents() async throws -> [(type: String, correlation: String?, causation: String?, data: [String: JSONValue])] {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroDomain
 import MaestroHTTPTestSupport
 import MaestroEvents
 import MaestroService
@@ -11,21 +12,39 @@ import Testing
 
 @Suite("Governance bootstrap", .serialized, .timeLimit(.minutes(2)))
 struct BootstrapTests {
+    static let configured = "mk_a1b2c3d4e5f6_" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123"
+
+    /// Empties the identity tables, as before a first start (the harness's start has bootstrapped).
+    static func forgetBootstrap(_ governance: GovernanceHarness) async throws {
+        _ = try await governance.asOwner { owner in
+            try await owner.query("TRUNCATE governance.api_keys, governance.api_key_lookup, governance.role_bindings, governance.principals, governance.tenants",
+                                  logger: GovernanceHarness.logger)
+        }
+        #expect(try await governance.store.tenants().isEmpty)
+    }
+
     @Test("the first bootstrap returns a new admin key and creates tenant default with principal admin")
     func firstBootstrap() async throws {
         try await GovernanceHarness.with { governance in
-            #expect(governance.adminKey.wholeMatch(of: /mk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/) != nil)
+            try await Self.forgetBootstrap(governance)
+            let adminKey = try #require(try await governance.store.bootstrap(adminKey: nil))
+            #expect(adminKey.wholeMatch(of: /mk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/) != nil)
+            #expect(adminKey != governance.adminKey)
             #expect(try await governance.store.tenants().map(\.id) == ["default"])
-            let principals = try await governance.store.principals(tenant: "default")
+            let principals = try await governance.store.principals(as: .admin())
             #expect(principals.map(\.name) == ["admin"])
             #expect(principals.first?.roles == ["admin"])
             #expect(principals.first?.kind == "user")
             #expect(principals.first?.disabledAt == nil)
-            let keys = try await governance.store.apiKeys(tenant: "default")
+            let keys = try await governance.store.apiKeys(as: .admin())
             #expect(keys.count == 1)
-            #expect(keys.first?.prefix == String(governance.adminKey.dropFirst(3).prefix(12)))
+            #expect(keys.first?.prefix == String(adminKey.dropFirst(3).prefix(12)))
             #expect(keys.first?.principalID == principals.first?.id)
             #expect(keys.first?.expiresAt == nil)
+            try await governance.application.governance { api in
+                let me = try await api.me(try await api.token(adminKey))
+                #expect(me["roles"] == .array([.string("admin")]))
+            }
         }
     }
 
@@ -38,34 +57,38 @@ struct BootstrapTests {
             #expect(configured == nil)
             let tenants = try await governance.store.tenants()
             #expect(tenants.map(\.id) == ["default"])
-            let principals = try await governance.store.principals(tenant: "default")
+            let principals = try await governance.store.principals(as: .admin())
             #expect(principals.map(\.name) == ["admin"])
-            let keys = try await governance.store.apiKeys(tenant: "default")
+            let keys = try await governance.store.apiKeys(as: .admin())
             #expect(keys.count == 1)
         }
     }
 
     @Test("a configured admin key (MAESTRO_BOOTSTRAP_ADMIN_KEY) is the one registered")
     func configuredKey() async throws {
-        let configured = "mk_a1b2c3d4e5f6_" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123"
-        let settings = try GovernanceSettings(environment: ["MAESTRO_BOOTSTRAP_ADMIN_KEY": configured])
-        #expect(settings.bootstrapAdminKey == configured)
-        try await GovernanceHarness.with(settings: settings, bootstrapKey: settings.bootstrapAdminKey) { governance in
-            #expect(governance.adminKey == configured)
-            let keys = try await governance.store.apiKeys(tenant: "default")
+        try await GovernanceHarness.with(environment: ["MAESTRO_BOOTSTRAP_ADMIN_KEY": Self.configured]) { governance in
+            #expect(governance.settings.bootstrapAdminKey == Self.configured)
+            let keys = try await governance.store.apiKeys(as: .admin())
             #expect(keys.map(\.prefix) == ["a1b2c3d4e5f6"])
             try await governance.application.governance { api in
-                let token = try await api.token(configured)
+                let token = try await api.token(Self.configured)
                 let me = try await api.me(token)
                 #expect(me["subject"] == .string("admin"))
                 #expect(me["tenant"] == .string("default"))
                 #expect(me["roles"] == .array([.string("admin")]))
             }
+
+            try await Self.forgetBootstrap(governance)
+            #expect(try await governance.store.bootstrap(adminKey: Self.configured) == Self.configured)
+            #expect(try await governance.store.apiKeys(as: .admin()).map(\.prefix) == ["a1b2c3d4e5f6"])
         }
     }
 
     @Test("a malformed MAESTRO_BOOTSTRAP_ADMIN_KEY is a configuration error")
     func malformedConfiguredKey() throws {
-        #expect(throws: ConfigurationError.self) { try GovernanceSettings(environment: ["MAESTRO_BOOTSTRAP_ADMIN_KEY": "mk_short_secret"]) }
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceRunner.configuration(GovernanceService.self, environment: ["MAESTRO_BOOTSTRAP_ADMIN_KEY": "mk_short_secret"])
+        }
+        #expect(error?.problems == ["MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>"])
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MaestroDomain
 import MaestroEvents
 import MaestroHTTPTestSupport
 import MaestroPostgres
@@ -12,65 +13,49 @@ import PostgresNIO
 import Testing
 @testable import Governance
 
-/// Governance on the test servers: a fresh database migrated with governance's migrations
-/// (as the owner), the identity store on the NOBYPASSRLS runtime role, a signing key, the
-/// bootstrap admin, and the full router verifying tokens against governance's own key set.
-/// The router is complete before a test sees the harness and is only read afterwards.
+/// Governance on the test servers, built from its definition by the kit's harness: a fresh
+/// database, the signing key and the bootstrap admin of the service's own start, and the full
+/// router verifying tokens against governance's own key set. The bootstrap registers a key the
+/// harness chose (`MAESTRO_BOOTSTRAP_ADMIN_KEY`), so tests can exchange it.
 struct GovernanceHarness: @unchecked Sendable {
-    let database: TestDatabase
-    let client: PostgresClient
-    let store: IdentityStore
-    /// Approval policies and requests on the same store; its routes are on the router.
-    let approvals: ApprovalStore
-    let redis: RedisClient
+    /// The kit's harness: database, clients, the service as the kit builds it.
+    let base: ServiceHarness<GovernanceService>
+    /// The service the router serves: the kit harness's, or one with adjusted settings.
+    let service: GovernanceService
+    /// Complete before a test sees the harness, and only read afterwards.
     let router: Router<MaestroRequestContext>
-    let settings: GovernanceSettings
-    /// The admin API key the bootstrap returned (tenant `default`, principal `admin`).
+    /// The admin API key of the bootstrap (tenant `default`, principal `admin`).
     let adminKey: String
 
-    static let logger: Logger = {
-        var logger = Logger(label: "maestro.governance.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["MAESTRO_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        return logger
-    }()
+    var store: IdentityStore { service.store }
+    var approvals: ApprovalStore { service.approvals }
+    var settings: GovernanceSettings { service.settings }
+    /// On the runtime role, which row-level security limits.
+    var client: PostgresClient { base.client }
 
-    static func defaultSettings() throws -> GovernanceSettings {
-        try GovernanceSettings(environment: [:])
-    }
+    static var logger: Logger { ServiceHarness<GovernanceService>.logger }
 
-    /// Runs `body` with a fresh governance; the PostgreSQL and Redis clients run around it.
-    static func with<Result: Sendable>(settings: GovernanceSettings? = nil, bootstrapKey: String? = nil,
+    /// Runs `body` with a fresh governance.
+    /// - Parameters:
+    ///   - environment: further `MAESTRO_*` variables; a `MAESTRO_BOOTSTRAP_ADMIN_KEY` given here
+    ///     is the admin key, otherwise the harness makes one.
+    ///   - adjust: changes settings that have no variable (e.g. the key publish lead); the
+    ///     service is then built again on the same clients, with the kit's router.
+    static func with<Result: Sendable>(environment: [String: String] = [:], adjusting adjust: (@Sendable (inout GovernanceSettings) -> Void)? = nil,
                                        _ body: (GovernanceHarness) async throws -> Result) async throws -> Result {
-        let settings = try settings ?? defaultSettings()
-        let database = try await TestDatabase.create()
-        let ownerSettings = try database.ownerSettings(schema: IdentityStore.schema)
-        try await PostgresMigrator.migrate(settings: ownerSettings, runtimeLoginRole: database.runtimeRole,
-                                           migrations: GovernanceService.migrations(), logger: logger)
-        let runtimeSettings = try database.runtimeSettings(schema: IdentityStore.schema)
-        let client = makeClient(runtimeSettings)
-        let configuration = try ServiceConfiguration(environment: [
-            "MAESTRO_REDIS_URL": try RedisTestSupport.configuredURL(),
-            "MAESTRO_RATE_LIMIT_RPS": "100000", "MAESTRO_RATE_LIMIT_BURST": "100000",
-        ], defaultPort: 0)
-        let redis = RedisClient(configuration: try configuration.redisConfiguration(poolSize: 4), logger: logger)
-        let store = IdentityStore(client: client, settings: runtimeSettings, logger: logger)
-        let approvals = ApprovalStore(identity: store)
-        let verifier = GovernanceService.verifier(store: store, logger: logger)
-        let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: redis, readiness: [],
-                                               openAPI: try GovernanceService.openAPI(), openPaths: GovernanceService.openPaths,
-                                               logger: logger) { router in
-            IdentityAPI(store: store, settings: settings).register(on: router)
-            ApprovalAPI(approvals: approvals).register(on: router)
-        }
-        defer { Task { await redis.close() } }
-        return try await withRunning(client) { _ in
-            try await store.ensureSigningKey()
-            guard let adminKey = try await store.bootstrap(adminKey: bootstrapKey) else {
-                throw TestSetupError("the bootstrap of a fresh database returned no admin key")
+        let adminKey = environment["MAESTRO_BOOTSTRAP_ADMIN_KEY"] ?? APIKeySecret.generate().text
+        let environment = environment.merging(["MAESTRO_BOOTSTRAP_ADMIN_KEY": adminKey]) { given, _ in given }
+        return try await ServiceHarness<GovernanceService>.with(environment: environment) { base in
+            guard let adjust else {
+                return try await body(GovernanceHarness(base: base, service: base.service, router: base.router, adminKey: adminKey))
             }
-            let harness = GovernanceHarness(database: database, client: client, store: store, approvals: approvals, redis: redis, router: router,
-                                            settings: settings, adminKey: adminKey)
-            return try await body(harness)
+            var settings = base.settings
+            adjust(&settings)
+            let service = GovernanceService(kit: base.kit, settings: settings)
+            guard let verifier = service.tokenVerifier else { throw TestSetupError("governance declares no token verifier of its own") }
+            let router = ServiceRunner.router(for: service, configuration: base.kit.configuration, verifier: verifier, redis: base.redis, readiness: [],
+                                              openAPI: try GovernanceService.openAPI(), logger: logger)
+            return try await body(GovernanceHarness(base: base, service: service, router: router, adminKey: adminKey))
         }
     }
 
@@ -78,9 +63,9 @@ struct GovernanceHarness: @unchecked Sendable {
         Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Self.logger)
     }
 
-    /// Runs `body` with a client on the database's owner (a superuser, so row-level security does not apply).
+    /// Runs `body` with a client on the schema owner's role, which row-level security does not limit.
     func asOwner<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
-        try await withRunning(makeClient(try database.ownerSettings(schema: IdentityStore.schema)), body)
+        try await base.asOwner(body)
     }
 
     /// The outbox's events, oldest first, as (type, key, data text).
@@ -91,6 +76,13 @@ struct GovernanceHarness: @unchecked Sendable {
             for try await row in rows.decode((String, String, String).self) { events.append(row) }
             return events
         }
+    }
+}
+
+extension Caller {
+    /// An admin of `tenant`, for reading through the stores as the API does.
+    static func admin(of tenant: String = "default") -> Caller {
+        Caller(tenant: tenant, subject: "tests", roles: [.admin])
     }
 }
 

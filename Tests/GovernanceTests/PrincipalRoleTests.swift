@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroDomain
 import MaestroHTTPTestSupport
 import MaestroEvents
 import MaestroService
@@ -74,7 +75,7 @@ struct PrincipalRoleTests {
                 #expect(try await api.post("/v1/api-keys", token: bob, #"{"principal_id":"\#(id)"}"#).status == .forbidden)
                 #expect(try await api.get("/v1/principals", token: bob).status == .forbidden)
                 #expect(try await api.client.execute(uri: "/v1/principals/\(id)/roles/admin", method: .put, headers: .bearer(bob)).status == .forbidden)
-                #expect(try await governance.store.principals(tenant: "default").map(\.name) == ["admin", "bob"])
+                #expect(try await governance.store.principals(as: .admin()).map(\.name) == ["admin", "bob"])
             }
         }
     }
@@ -96,7 +97,7 @@ struct PrincipalRoleTests {
                                                                        "message": .string("'superuser' is not viewer, editor, approver or admin")])]))
                 let badKind = try await api.post("/v1/principals", token: admin, #"{"name":"dave","kind":"robot"}"#)
                 #expect(badKind.status == .unprocessableContent)
-                #expect(try await governance.store.principals(tenant: "default").map(\.name) == ["admin", "carol"])
+                #expect(try await governance.store.principals(as: .admin()).map(\.name) == ["admin", "carol"])
             }
         }
     }

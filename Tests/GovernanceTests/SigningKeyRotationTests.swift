@@ -13,9 +13,8 @@ import Testing
 struct SigningKeyRotationTests {
     @Test("with no publish lead, the new key signs at once and the old key's tokens still verify")
     func rotateWithoutLead() async throws {
-        var settings = try GovernanceHarness.defaultSettings()
-        settings.keyPublishLead = .zero
-        try await GovernanceHarness.with(settings: settings) { governance in
+        try await GovernanceHarness.with(adjusting: { $0.keyPublishLead = .zero }) { governance in
+            #expect(governance.settings.keyPublishLead == .zero)
             try await governance.application.governance { api in
                 let before = try await api.token(governance.adminKey)
                 let oldKid = try keyID(ofToken: before)

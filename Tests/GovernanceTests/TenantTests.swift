@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroDomain
 import MaestroHTTPTestSupport
 import MaestroEvents
 import MaestroService
@@ -53,7 +54,7 @@ struct TenantTests {
                 #expect(tenants == ["acme", "acme"])
                 #expect(try await api.get("/v1/principals?tenant=acme", token: acme).status == .ok)
 
-                let platformIDs = try await governance.store.principals(tenant: "default").map { $0.id.uuidString.lowercased() }
+                let platformIDs = try await governance.store.principals(as: .admin()).map { $0.id.uuidString.lowercased() }
                 let platformAdmin = try #require(platformIDs.first)
                 #expect(try await api.get("/v1/principals/\(platformAdmin)", token: acme).status == .notFound)
                 #expect(try await api.get("/v1/principals/\(viewerID)", token: acme).status == .ok)

@@ -1,4 +1,5 @@
 import Foundation
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import Testing

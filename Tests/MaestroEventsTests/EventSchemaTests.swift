@@ -93,14 +93,40 @@ struct EventSchemaTests {
         #expect(problems.isEmpty, "\(problems)")
     }
 
-    @Test("asyncapi.yaml documents every topic and every event type")
+    @Test("asyncapi.yaml documents every topic and every event type, each payload by reference to its schema file")
     func asyncAPIDocumentsEverything() throws {
-        let document = try String(contentsOf: SourceTree.root.appendingPathComponent("asyncapi.yaml"), encoding: .utf8)
+        let yaml = YAMLNode.parse(try String(contentsOf: SourceTree.root.appendingPathComponent("asyncapi.yaml"), encoding: .utf8))
+        let channels = yaml["channels"]?.children ?? []
         for topic in Topic.catalog {
-            #expect(document.contains("address: \(topic.name)\n"), "topic \(topic.name)")
+            #expect(channels.contains { $0["address"]?.value == topic.name }, "no channel for topic \(topic.name)")
         }
+        let messages = try #require(yaml["components"]?["messages"])
+        let typed = messages.children.filter { $0["headers"]?["properties"]?["ce_type"] != nil }.map(\.key)
+        #expect(Set(typed) == Set(EventCatalog.types.map(\.name)), "messages with a ce_type are not the catalog's types")
         for type in EventCatalog.types {
-            #expect(document.contains("$ref: './Shared/MaestroEvents/Schemas/\(type.name).json'"), "type \(type.name)")
+            let message = try #require(messages[type.name], "no message \(type.name)")
+            #expect(message["headers"]?["properties"]?["ce_type"]?["const"]?.value == type.name)
+            let payload = message["payload"]
+            #expect(payload?.children.map(\.key) == ["$ref"], "\(type.name): the payload is more than a reference")
+            #expect(payload?["$ref"]?.value == "./Shared/MaestroEvents/Schemas/\(type.name).json", "\(type.name): the payload is not its schema file")
+            let channel = channels.first { $0["address"]?.value == type.topic.name }
+            #expect(channel?["messages"]?[type.name]?["$ref"]?.value == "#/components/messages/\(type.name)", "\(type.name) is not on \(type.topic)")
+        }
+        let nodes = yaml.descendants
+        for reference in nodes.filter({ $0.key == "$ref" }).map(\.value) {
+            if reference.hasPrefix("#/") {
+                #expect(yaml.resolve(reference) != nil, "unresolvable $ref \(reference)")
+            } else {
+                let path = SourceTree.root.appendingPathComponent(reference).path
+                #expect(FileManager.default.fileExists(atPath: path), "$ref to a missing file \(reference)")
+            }
+        }
+        // A payload schema is written once, in its schema file: no inline object repeats one's properties.
+        for type in EventCatalog.types {
+            let url = SourceTree.schemas.appendingPathComponent("\(type.name).json")
+            let properties = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))["properties"]?.keys ?? []
+            let copies = nodes.filter { $0.key == "properties" && properties.isSubset(of: $0.children.map(\.key)) }
+            #expect(!properties.isEmpty && copies.isEmpty, "asyncapi.yaml repeats the properties of \(type.name)")
         }
     }
 
@@ -161,6 +187,70 @@ enum SourceTree {
         .deletingLastPathComponent()
 
     static let schemas = root.appendingPathComponent("Shared/MaestroEvents/Schemas")
+}
+
+/// The block structure of a YAML document: mappings and sequences by indentation, scalars
+/// unquoted, flow collections (`[a, b]`) as text, block scalars (`|`, `>`) skipped. Enough to
+/// follow asyncapi.yaml's keys and `$ref`s without a YAML library.
+final class YAMLNode {
+    let key: String
+    var value: String
+    var children: [YAMLNode] = []
+
+    init(key: String, value: String = "") {
+        self.key = key
+        self.value = value
+    }
+
+    subscript(key: String) -> YAMLNode? { children.first { $0.key == key } }
+
+    var descendants: [YAMLNode] { children.flatMap { [$0] + $0.descendants } }
+
+    /// The node a local reference such as `#/components/messages/x` points to.
+    func resolve(_ reference: String) -> YAMLNode? {
+        reference.dropFirst(2).split(separator: "/").reduce(self) { node, token in
+            node?[token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+        }
+    }
+
+    static func parse(_ text: String) -> YAMLNode {
+        let root = YAMLNode(key: "")
+        var open: [(indent: Int, node: YAMLNode)] = [(-1, root)]
+        var blockScalarIndent: Int?
+        for line in text.split(separator: "\n") {
+            var indent = line.prefix { $0 == " " }.count
+            var rest = line.dropFirst(indent)
+            if rest.isEmpty || rest.hasPrefix("#") { continue }
+            if let block = blockScalarIndent, indent > block { continue }
+            blockScalarIndent = nil
+            while true {
+                while open.last!.indent >= indent { open.removeLast() }
+                guard rest.hasPrefix("- ") else { break }
+                let item = YAMLNode(key: "-")
+                open.last!.node.children.append(item)
+                open.append((indent, item))
+                rest = rest.dropFirst(2)
+                indent += 2
+            }
+            guard let first = rest.first, !"'\"{[".contains(first), let colon = rest.firstIndex(of: ":"),
+                  rest[colon...].dropFirst().first?.isWhitespace ?? true else {
+                open.last!.node.value = unquoted(rest)
+                continue
+            }
+            let value = unquoted(rest[colon...].dropFirst().drop { $0 == " " })
+            if ["|", "|-", "|+", ">", ">-", ">+"].contains(value) { blockScalarIndent = indent }
+            let node = YAMLNode(key: String(rest[..<colon]), value: value)
+            open.last!.node.children.append(node)
+            open.append((indent, node))
+        }
+        return root
+    }
+
+    private static func unquoted(_ text: Substring) -> String {
+        guard text.count >= 2, let quote = text.first, quote == "'" || quote == "\"", text.last == quote else { return String(text) }
+        let inner = String(text.dropFirst().dropLast())
+        return quote == "'" ? inner.replacingOccurrences(of: "''", with: "'") : inner
+    }
 }
 
 /// The JSON Schema keywords the contract's validator supports; a schema using any other

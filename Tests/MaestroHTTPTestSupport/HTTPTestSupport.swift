@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import MaestroEvents
+import MaestroService
 import MaestroTestSupport
 import NIOCore
 
@@ -11,8 +12,10 @@ extension HTTPFields {
         [.authorization: "Bearer \(token)"]
     }
 
-    public static func json(_ token: String) -> HTTPFields {
-        [.authorization: "Bearer \(token)", .contentType: "application/json"]
+    public static func json(_ token: String, idempotencyKey: String? = nil) -> HTTPFields {
+        var fields: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        if let idempotencyKey { fields[IdempotencyMiddleware.header] = idempotencyKey }
+        return fields
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroHTTPTestSupport
+import MaestroDomain
 import MaestroService
 import MaestroTestSupport
 import Testing

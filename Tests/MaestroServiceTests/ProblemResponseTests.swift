@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MaestroHTTPTestSupport
 import MaestroService
 import MaestroTestSupport
 import Testing

@@ -74,4 +74,44 @@ struct ServiceConfigurationTests {
             try ServiceConfiguration(environment: ["MAESTRO_CONSUMER_GROUP_PREFIX": "bad prefix/"], defaultPort: 1)
         }
     }
+
+    @Test("the inbox retention is read in hours, defaults to 14 days, and a bad value names the variable")
+    func inboxRetention() throws {
+        #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).inboxRetention == .seconds(336 * 3600))
+        #expect(try ServiceConfiguration(environment: ["MAESTRO_INBOX_RETENTION_HOURS": "720"], defaultPort: 1).inboxRetention == .seconds(720 * 3600))
+        #expect(try ServiceConfiguration(environment: ["MAESTRO_INBOX_RETENTION_HOURS": "1"], defaultPort: 1).inboxRetention == .seconds(3600))
+        #expect(try ServiceConfiguration(environment: ["MAESTRO_INBOX_RETENTION_HOURS": "87600"], defaultPort: 1).inboxRetention == .seconds(87600 * 3600))
+        for bad in ["0", "-5", "87601", "two weeks", "1.5"] {
+            let error = #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ServiceConfiguration(environment: ["MAESTRO_INBOX_RETENTION_HOURS": bad], defaultPort: 1)
+            }
+            #expect(error?.problems.count == 1, "\(bad)")
+            #expect(error?.problems.first?.hasPrefix("MAESTRO_INBOX_RETENTION_HOURS:") == true, "\(bad)")
+        }
+    }
+
+    @Test("the platform tenant defaults to 'default', is read when it is a tenant id, and anything else names the variable")
+    func platformTenant() throws {
+        #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).platformTenant == "default")
+        for good in ["acme", "ops-platform", "0admin", "a", String(repeating: "x", count: 63)] {
+            #expect(try ServiceConfiguration(environment: ["MAESTRO_PLATFORM_TENANT": good], defaultPort: 1).platformTenant == good)
+        }
+        for bad in ["Acme", "-ops", "ops_platform", "ops.platform", "_system", "caf\u{e9}", "e\u{301}", "two words", String(repeating: "x", count: 64)] {
+            let error = #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ServiceConfiguration(environment: ["MAESTRO_PLATFORM_TENANT": bad], defaultPort: 1)
+            }
+            #expect(error?.problems.count == 1, "\(bad)")
+            #expect(error?.problems.first?.hasPrefix("MAESTRO_PLATFORM_TENANT:") == true, "\(bad)")
+        }
+    }
+
+    @Test("bad inbox retention and platform tenant are reported together, one line each")
+    func retentionAndTenantReportedTogether() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServiceConfiguration(environment: ["MAESTRO_INBOX_RETENTION_HOURS": "0", "MAESTRO_PLATFORM_TENANT": "Bad Tenant"], defaultPort: 1)
+        }
+        #expect(error.problems.count == 2)
+        #expect(error.problems.filter { $0.hasPrefix("MAESTRO_INBOX_RETENTION_HOURS:") }.count == 1)
+        #expect(error.problems.filter { $0.hasPrefix("MAESTRO_PLATFORM_TENANT:") }.count == 1)
+    }
 }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JWTKit
 import Logging
 import MaestroRedis
+import MaestroDomain
 import MaestroService
 import MaestroTestSupport
 
@@ -66,10 +67,10 @@ struct TestService {
         let configuration = try ServiceConfiguration(environment: env, defaultPort: 0)
         let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
         let created = Collector<Item>()
-        let router = MaestroApplication.router(configuration: configuration, verifier: verifier, redis: redis,
-                                               readiness: readiness, openAPI: OpenAPIDocument(bytes: Array("openapi: 3.1.0\n".utf8)),
-                                               logger: logger) { router in
-            let items = router.group("/v1/items").add(middleware: RoleRequirement.readsAndWrites)
+        let router = ServiceRunner.router(configuration: configuration, verifier: verifier, redis: redis,
+                                          readiness: readiness, openAPI: OpenAPIDocument(bytes: Array("openapi: 3.1.0\n".utf8)),
+                                          logger: logger) { routes in
+            let items = routes.readsAndWrites.group("/v1/items")
             items.get { request, _ in
                 let page = try PageRequest<ItemCursor>(request, defaultSize: 2, maxSize: 3)
                 let start = page.cursor?.after ?? 0
@@ -103,7 +104,7 @@ struct TestService {
             items.get("boom") { _, _ -> Response in
                 throw InternalFailure()
             }
-            router.group("/v1/approvals").add(middleware: RoleRequirement(.approver)).post { _, _ in
+            routes.requiring(.approver).group("/v1/approvals").post { _, _ in
                 Response(status: .noContent)
             }
         }
@@ -116,18 +117,6 @@ struct TestService {
 
     func shutdown() async {
         await redis?.close()
-    }
-}
-
-extension HTTPFields {
-    static func bearer(_ token: String) -> HTTPFields {
-        [.authorization: "Bearer \(token)"]
-    }
-
-    static func json(_ token: String, idempotencyKey: String? = nil) -> HTTPFields {
-        var fields: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
-        if let idempotencyKey { fields[IdempotencyMiddleware.header] = idempotencyKey }
-        return fields
     }
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import MaestroHTTPTestSupport
+import MaestroDomain
 import MaestroEvents
+import MaestroHTTPTestSupport
 import Testing
 @testable import Registry
 

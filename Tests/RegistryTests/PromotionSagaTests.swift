@@ -1,5 +1,8 @@
 import Foundation
+import MaestroBus
+import MaestroDomain
 import MaestroEvents
+import MaestroHTTPTestSupport
 import MaestroTestSupport
 import Testing
 @testable import Registry
@@ -39,7 +42,7 @@ struct PromotionSagaTests {
             #expect(repeated.id == promotion.id)
             await #expect(throws: RegistryError.self) { try await registry.store.resolveAlias(caller, modelName: "fraud", alias: "champion") }
 
-            let handler = GovernanceDecisionHandler(store: registry.store, settings: registry.settings, cache: registry.cache)
+            let handler = GovernanceDecisionHandler(store: registry.store, cache: registry.cache)
             let grant = try decision(GovernanceEvent.ApprovalGranted(approvalID: "approval-1", subject: "models/fraud/aliases/champion",
                                                                      promotion: promotionRef(promotion), approvers: ["bea"], grantedAt: Date()))
             try await handler.handle(grant)
@@ -63,7 +66,7 @@ struct PromotionSagaTests {
     func rejectionLeavesAlias() async throws {
         try await RegistryHarness.with { registry in
             let promotion = try await pendingPromotion(registry)
-            let handler = GovernanceDecisionHandler(store: registry.store, settings: registry.settings, cache: registry.cache)
+            let handler = GovernanceDecisionHandler(store: registry.store, cache: registry.cache)
             try await handler.handle(try decision(GovernanceEvent.ApprovalRejected(approvalID: "approval-2", subject: "models/fraud/aliases/champion",
                                                                                    promotion: promotionRef(promotion), comment: "card incomplete",
                                                                                    rejectedBy: "bea", rejectedAt: Date())))
@@ -88,7 +91,7 @@ struct PromotionSagaTests {
     func unknownPromotionIsRejected() async throws {
         try await RegistryHarness.with { registry in
             let promotion = try await pendingPromotion(registry)
-            let handler = GovernanceDecisionHandler(store: registry.store, settings: registry.settings, cache: registry.cache)
+            let handler = GovernanceDecisionHandler(store: registry.store, cache: registry.cache)
             var unknown = promotionRef(promotion)
             unknown.promotionID = UUID().uuidString.lowercased()
             await #expect(throws: EventRejection.self) {

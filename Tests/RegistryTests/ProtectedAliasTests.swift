@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import MaestroHTTPTestSupport
 import MaestroEvents
+import MaestroHTTPTestSupport
 import Testing
 @testable import Registry
 

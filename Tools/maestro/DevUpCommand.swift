@@ -21,10 +21,6 @@ struct DevUpCommand: AsyncParsableCommand {
         """
     )
 
-    /// Dev HTTP ports of the services (DESIGN §1).
-    static let servicePorts = ["registry": 7101, "governance": 7102, "audit": 7103, "catalog": 7104,
-                               "feature-store": 7105, "drift-monitor": 7106, "cost-tracker": 7107]
-
     @Option(name: .long, help: "The dev stack's directory.")
     var dir: String = ".maestro"
 
@@ -53,8 +49,8 @@ struct DevUpCommand: AsyncParsableCommand {
             // With governance built, it issues every token and the other services verify against its
             // key set; without it, they verify against the dev signing key.
             var adminKey: String?
-            let governancePort = Self.servicePorts["governance"]!
-            if let binary = stack.serviceBinary(named: "maestro-governance") {
+            let governancePort = ServiceCatalog.governance.defaultPort
+            if let binary = stack.serviceBinary(named: ServiceCatalog.governance.binary) {
                 let bootstrapKey = try DevAdminKey.loadOrCreate(in: root.appendingPathComponent("keys"))
                 var governanceEnvironment = environment
                 governanceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: "governance")
@@ -70,8 +66,10 @@ struct DevUpCommand: AsyncParsableCommand {
                 rows.append(("JWKS", jwksFile))
             }
             let infrastructureRows = rows.count
-            for (name, port) in Self.servicePorts.sorted(by: { $0.value < $1.value }) where name != "governance" {
-                guard let binary = stack.serviceBinary(named: "maestro-\(name)") else { continue }
+            // Every service of the catalog whose binary is built, in catalog order.
+            for service in ServiceCatalog.all where service != ServiceCatalog.governance {
+                let (name, port) = (service.name, service.defaultPort)
+                guard let binary = stack.serviceBinary(named: service.binary) else { continue }
                 var serviceEnvironment = environment
                 serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
                 if name == "audit" { serviceEnvironment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] = root.appendingPathComponent("keys/audit-signing.key").path }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import ServiceLifecycle

@@ -1,11 +1,13 @@
 import ArgumentParser
+import MaestroEvents
+import MaestroService
 
 @main
 struct Maestro: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maestro",
         abstract: "Maestro's operator tool: the development stack, the event bus and audit verification.",
-        subcommands: [Dev.self, Events.self, Audit.self]
+        subcommands: [Dev.self, Events.self, Audit.self, ServicesCommand.self]
     )
 }
 
@@ -21,4 +23,19 @@ struct Events: AsyncParsableCommand {
         abstract: "Read and write CloudEvents on Maestro's topics.",
         subcommands: [EventsTail.self, EventsPublish.self]
     )
+}
+
+/// The platform's services, from the one catalog the dev stack and the services themselves use;
+/// scripts read it (`maestro services`: one line per service, tab-separated).
+struct ServicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "List the platform's services: name, binary, dev port, PostgreSQL schema, event topic."
+    )
+
+    func run() {
+        for service in ServiceCatalog.all {
+            print([service.name, service.binary, String(service.defaultPort), service.schema, service.topic.name].joined(separator: "\t"))
+        }
+    }
 }

@@ -1,67 +1,112 @@
 import Foundation
 import Hummingbird
-import Logging
+import MaestroAuditLog
+import MaestroDomain
 import MaestroEvents
-import MaestroKafka
-import MaestroPostgres
-import MaestroRedis
 import MaestroService
-import PostgresNIO
+import ServiceLifecycle
 
 /// `maestro-audit`: every record of every `maestro.*` topic appended, once, to a per-tenant
 /// RFC 9162 Merkle log, with inclusion and consistency proofs, Ed25519-signed checkpoints,
-/// streamed exports and model compliance reports. Port 7103, schema `audit`, topic
-/// `maestro.audit.events`.
-///
-/// Start-up: configuration, migrations as the schema owner, the signing key (its public half
-/// recorded), the token keys, then the clients, the outbox relay, the ingest consumer, the
-/// checkpoint timer and the HTTP server in one service group.
-enum AuditService {
-    static let defaultPort = 7103
-    static let openPaths: Set<String> = ["/v1/audit/public-keys"]
+/// streamed exports and model compliance reports.
+@main
+struct AuditService: ServiceDefinition {
+    typealias Settings = AuditSettings
 
-    static func migrations() throws -> [Migration] {
-        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
-            throw ConfigurationError(problems: ["audit's Migrations resource is missing from the build"])
+    static let identity = ServiceCatalog.audit
+    static var resources: Bundle { .module }
+
+    /// The ingest's librdkafka settings: new topics matching the pattern are picked up within
+    /// seconds, not the default five minutes; an idle fetch returns after 100 ms, not 500, so a
+    /// quiet topic's record is appended promptly.
+    static let ingestProperties = ["topic.metadata.refresh.interval.ms": "5000", "fetch.wait.max.ms": "100"]
+    static let ingestBatchSize = 1000
+
+    let settings: AuditSettings
+    let store: AuditLogStore
+    let ingest: AuditIngest
+    let api: AuditAPI
+
+    init(kit: ServiceKit, settings: AuditSettings) async throws {
+        let key: AuditSigningKey
+        do { key = try AuditLogStore.loadSigningKey(file: settings.signingKeyFile) } catch {
+            throw ConfigurationError(problems: ["MAESTRO_AUDIT_SIGNING_KEY_FILE: \(error)"])
         }
-        return try Migration.load(from: directory)
+        self.settings = settings
+        store = AuditLogStore(database: kit.database(AuditEvent.self), key: key, checkpointEvery: settings.checkpointEntries)
+        ingest = AuditIngest(store: store)
+        api = AuditAPI(store: store, platformTenant: kit.configuration.platformTenant, reportMaxEntries: settings.reportMaxEntries)
     }
 
-    static func openAPI() throws -> OpenAPIDocument {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
-            throw ConfigurationError(problems: ["audit's openapi.yaml resource is missing from the build"])
-        }
-        return OpenAPIDocument(bytes: Array(try Data(contentsOf: url)))
+    func routes(_ routes: ServiceRoutes) {
+        routes.open.get("v1/audit/public-keys", use: api.publicKeys)
+        let audit = routes.requiring(.viewer).group("v1/audit")
+        audit.get("tree-head", use: api.treeHead)
+        audit.get("checkpoints", use: api.checkpoints)
+        audit.get("entries", use: api.entries)
+        audit.get("entries/:index", use: api.entry)
+        audit.get("entries/:index/proof", use: api.inclusionProof)
+        audit.get("proofs/consistency", use: api.consistencyProof)
+        audit.get("export", use: api.export)
+        audit.get("reports/models/:name", use: api.modelReport)
     }
 
-    static func run(environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
-        let configuration = try ServiceConfiguration(environment: environment, defaultPort: defaultPort)
-        let settings = try AuditSettings(environment: environment)
-        let signingKey = try settings.loadSigningKey()
-        ServiceLogging.bootstrap(configuration)
-        ServiceMetrics.bootstrap()
-        let logger = Logger(label: "maestro.audit")
-        let postgresSettings = try await configuration.migratePostgres(schema: AuditLogStore.schema, migrations: migrations(), logger: logger)
+    var consumers: [ConsumerDeclaration] {
+        [.records(AuditLogStore.consumerName, subscription: settings.topicPattern, maxBatchSize: Self.ingestBatchSize,
+                  properties: Self.ingestProperties, handler: ingest.handle)]
+    }
 
-        let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
-        try await verifier.load()
-        let postgres = PostgresClient(configuration: postgresSettings.clientConfiguration, backgroundLogger: logger)
-        let redis = RedisClient(configuration: try configuration.redisConfiguration(), logger: logger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: configuration.kafkaBrokers, clientId: "maestro-audit"),
-                                         logger: logger)
-        let store = AuditLogStore(client: postgres, settings: postgresSettings, key: signingKey, checkpointEvery: settings.checkpointEntries, logger: logger)
-        let relay = OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)
-        let ingest = try AuditIngest(name: configuration.consumerGroup(AuditLogStore.consumerName), topicPattern: settings.topicPattern,
-                                     bootstrapServers: configuration.kafkaBrokers, store: store, logger: logger)
-        let checkpointer = Checkpointer(store: store, interval: settings.checkpointInterval, logger: logger)
+    var workers: [any Service] {
+        [Checkpointer(store: store, interval: settings.checkpointInterval, logger: store.logger)]
+    }
 
-        let app = MaestroApplication.build(
-            name: "maestro-audit", configuration: configuration, logger: logger, verifier: verifier,
-            services: .init(producer: producer, postgres: postgres, redis: redis, relay: relay, consumers: [ingest, checkpointer]),
-            readiness: [.postgres(postgres), .redis(redis), .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))],
-            openAPI: try openAPI(), openPaths: openPaths,
-            beforeServerStarts: { try await store.registerSigningKey() },
-            routes: { router in AuditAPI(store: store, settings: settings).register(on: router) })
-        try await app.runService()
+    /// The signing key's public half is recorded before the port opens, so the public keys
+    /// list it from the first request.
+    func beforeServerStarts() async throws {
+        try await store.registerSigningKey()
+    }
+}
+
+/// The audit service's own settings (`MAESTRO_AUDIT_*`), read with the kit's.
+struct AuditSettings: ServiceSettings {
+    /// The Ed25519 checkpoint key: a file holding the 32-byte seed in base64, created with a
+    /// new key when missing.
+    var signingKeyFile = ".maestro/keys/audit-signing.key"
+    /// A checkpoint is signed once a log has grown by this many entries...
+    var checkpointEntries = 1000
+    /// ...or, if it has grown at all, once this long has passed since its last checkpoint.
+    var checkpointInterval: Duration = .seconds(10)
+    /// The topics recorded: a librdkafka regular expression (a leading `^`) or one topic name.
+    var topicPattern = "^maestro\\..*"
+    /// The most entries a compliance report holds; larger timelines are exported instead.
+    var reportMaxEntries = 10_000
+
+    init(reading reader: inout SettingsReader) {
+        let environment = reader.environment
+        if let file = environment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] {
+            if file.isEmpty { reader.problems.append("MAESTRO_AUDIT_SIGNING_KEY_FILE: must be a file path") } else { signingKeyFile = file }
+        }
+        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_ENTRIES"] {
+            if let value = Int(text), (1...1_000_000).contains(value) { checkpointEntries = value } else {
+                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_ENTRIES: must be a whole number from 1 to 1000000, got '\(text)'")
+            }
+        }
+        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_SECONDS"] {
+            if let value = Int(text), (1...86_400).contains(value) { checkpointInterval = .seconds(value) } else {
+                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_SECONDS: must be a whole number of seconds from 1 to 86400, got '\(text)'")
+            }
+        }
+        if let text = environment["MAESTRO_AUDIT_REPORT_MAX_ENTRIES"] {
+            if let value = Int(text), (1...100_000).contains(value) { reportMaxEntries = value } else {
+                reader.problems.append("MAESTRO_AUDIT_REPORT_MAX_ENTRIES: must be a whole number from 1 to 100000, got '\(text)'")
+            }
+        }
+        if let pattern = environment["MAESTRO_AUDIT_TOPIC_PATTERN"] {
+            if pattern.isEmpty || pattern.contains(",") {
+                reader.problems.append("MAESTRO_AUDIT_TOPIC_PATTERN: must be one topic name or one regular expression starting with ^")
+            } else {
+                topicPattern = pattern
+            }
+        }
     }
 }

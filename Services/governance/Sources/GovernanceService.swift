@@ -1,83 +1,91 @@
 import Foundation
-import Hummingbird
-import Logging
+import MaestroDomain
 import MaestroEvents
-import MaestroKafka
-import MaestroPostgres
-import MaestroRedis
 import MaestroService
-import PostgresNIO
+import ServiceLifecycle
 
 /// `maestro-governance`: tenants, principals, role bindings, API keys, ES256 access tokens and
 /// the JWKS every service verifies against; approval policies and the approval workflow that
-/// gates the registry's promotions. Port 7102, schema `governance`, topic
-/// `maestro.governance.events`.
+/// gates the registry's promotions.
 ///
-/// Start-up: configuration, migrations as the schema owner, a signing key, the bootstrap
-/// admin on first start, then the clients, the outbox relay and the HTTP server. Governance
-/// verifies tokens against its own key set, read from its database.
-enum GovernanceService {
-    static let defaultPort = 7102
-    static let openPaths: Set<String> = ["/v1/tokens", "/.well-known/jwks.json"]
+/// Before the port opens, a signing key exists and, on first start, the platform tenant with
+/// its admin. Governance verifies tokens against its own key set, read from its database.
+@main
+struct GovernanceService: ServiceDefinition {
+    static let identity = ServiceCatalog.governance
+    static var resources: Bundle { .module }
+    typealias Settings = GovernanceSettings
 
-    static func migrations() throws -> [Migration] {
-        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
-            throw ConfigurationError(problems: ["governance's Migrations resource is missing from the build"])
+    let settings: GovernanceSettings
+    let store: IdentityStore
+    let approvals: ApprovalStore
+    let promotions: PromotionRequestHandler
+    let tokenVerifier: TokenVerifier?
+
+    init(kit: ServiceKit, settings: GovernanceSettings) {
+        let database = kit.database(GovernanceEvent.self)
+        let store = IdentityStore(database: database, platformTenant: kit.configuration.platformTenant)
+        self.settings = settings
+        self.store = store
+        approvals = ApprovalStore(database: database)
+        promotions = PromotionRequestHandler(approvals: approvals)
+        // Reloads soon after a rotation, so a new key verifies within seconds here.
+        tokenVerifier = TokenVerifier(keySet: .provider { try await store.jwks() }, refreshInterval: .seconds(30), minimumRefreshInterval: .seconds(1),
+                                      logger: kit.logger)
+    }
+
+    func routes(_ routes: ServiceRoutes) {
+        IdentityAPI(store: store, settings: settings).register(routes)
+        ApprovalAPI(approvals: approvals).register(routes)
+    }
+
+    var consumers: [ConsumerDeclaration] {
+        [.events(PromotionRequestHandler.consumerName, topics: [.registryEvents]) { [promotions] event, _ in try await promotions.handle(event) }]
+    }
+
+    var workers: [any Service] {
+        [ApprovalExpiryService(identity: store, approvals: approvals, interval: settings.expiryInterval)]
+    }
+
+    func beforeServerStarts() async throws {
+        try await store.ensureSigningKey()
+        if let key = try await store.bootstrap(adminKey: settings.bootstrapAdminKey) {
+            let shown = settings.bootstrapAdminKey == nil ? key : "the one in MAESTRO_BOOTSTRAP_ADMIN_KEY"
+            FileHandle.standardOutput.write(Data("\(Self.identity.binary): created tenant \(store.platformTenant) and principal admin; admin API key: \(shown)\n".utf8))
         }
-        return try Migration.load(from: directory)
     }
+}
 
-    static func openAPI() throws -> OpenAPIDocument {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
-            throw ConfigurationError(problems: ["governance's openapi.yaml resource is missing from the build"])
+/// Governance's own settings (`MAESTRO_GOVERNANCE_*`), next to the kit's.
+struct GovernanceSettings: ServiceSettings {
+    /// Lifetime of an access token unless the exchange asks for less (default 15 minutes).
+    var tokenLifetime: Duration = .seconds(15 * 60)
+    /// The longest lifetime an exchange may ask for.
+    var maxTokenLifetime: Duration = .seconds(12 * 3600)
+    /// How long a new signing key is published before it signs: longer than the verifiers'
+    /// key set refresh (5 minutes), so none meets a token from a key it has not fetched.
+    var keyPublishLead: Duration = .seconds(10 * 60)
+    /// How often pending approval requests past their deadline are expired.
+    var expiryInterval: Duration = .seconds(5)
+    /// The admin API key the first start registers, if given (`mk_<12 hex>_<43 base64url>`).
+    var bootstrapAdminKey: String?
+
+    init(reading reader: inout SettingsReader) {
+        if let minutes = reader.value("MAESTRO_GOVERNANCE_TOKEN_MINUTES") {
+            if let value = Int(minutes), (1...720).contains(value) { tokenLifetime = .seconds(value * 60) } else {
+                reader.problems.append("MAESTRO_GOVERNANCE_TOKEN_MINUTES: must be a whole number of minutes from 1 to 720, got '\(minutes)'")
+            }
         }
-        return OpenAPIDocument(bytes: Array(try Data(contentsOf: url)))
-    }
-
-    /// Verifies against the keys in governance's own database, reloading when a token names a new key.
-    static func verifier(store: IdentityStore, logger: Logger) -> TokenVerifier {
-        TokenVerifier(keySet: .provider { try await store.jwks() }, refreshInterval: .seconds(30), minimumRefreshInterval: .seconds(1), logger: logger)
-    }
-
-    static func run(environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
-        let configuration = try ServiceConfiguration(environment: environment, defaultPort: defaultPort)
-        let settings = try GovernanceSettings(environment: environment)
-        ServiceLogging.bootstrap(configuration)
-        ServiceMetrics.bootstrap()
-        let logger = Logger(label: "maestro.governance")
-        let postgresSettings = try await configuration.migratePostgres(schema: IdentityStore.schema, migrations: migrations(), logger: logger)
-
-        let postgres = PostgresClient(configuration: postgresSettings.clientConfiguration, backgroundLogger: logger)
-        let redis = RedisClient(configuration: try configuration.redisConfiguration(), logger: logger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: configuration.kafkaBrokers, clientId: "maestro-governance"),
-                                         logger: logger)
-        let store = IdentityStore(client: postgres, settings: postgresSettings, logger: logger)
-        let relay = OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)
-        let verifier = verifier(store: store, logger: logger)
-        let approvals = ApprovalStore(identity: store)
-        let promotions = PromotionRequestHandler(approvals: approvals, inbox: Inbox(settings: postgresSettings))
-        let promotionConsumer = try EventConsumer(
-            configuration: EventConsumerConfiguration(name: configuration.consumerGroup(PromotionRequestHandler.consumerName), topics: [.registryEvents],
-                                                      bootstrapServers: configuration.kafkaBrokers),
-            producer: producer, logger: logger) { event, _ in try await promotions.handle(event) }
-        let expiry = ApprovalExpiryService(approvals: approvals, interval: settings.expiryInterval)
-
-        let app = MaestroApplication.build(
-            name: "maestro-governance", configuration: configuration, logger: logger, verifier: verifier,
-            services: .init(producer: producer, postgres: postgres, redis: redis, relay: relay, consumers: [promotionConsumer, expiry]),
-            readiness: [.postgres(postgres), .redis(redis), .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))],
-            openAPI: try openAPI(), openPaths: openPaths,
-            beforeServerStarts: {
-                try await store.ensureSigningKey()
-                if let key = try await store.bootstrap(adminKey: settings.bootstrapAdminKey) {
-                    let shown = settings.bootstrapAdminKey == nil ? key : "the one in MAESTRO_BOOTSTRAP_ADMIN_KEY"
-                    FileHandle.standardOutput.write(Data("maestro-governance: created tenant default and principal admin; admin API key: \(shown)\n".utf8))
-                }
-            },
-            routes: { router in
-                IdentityAPI(store: store, settings: settings).register(on: router)
-                ApprovalAPI(approvals: approvals).register(on: router)
-            })
-        try await app.runService()
+        if let seconds = reader.value("MAESTRO_GOVERNANCE_EXPIRY_SECONDS") {
+            if let value = Int(seconds), (1...3600).contains(value) { expiryInterval = .seconds(value) } else {
+                reader.problems.append("MAESTRO_GOVERNANCE_EXPIRY_SECONDS: must be a whole number of seconds from 1 to 3600, got '\(seconds)'")
+            }
+        }
+        if let key = reader.value("MAESTRO_BOOTSTRAP_ADMIN_KEY") {
+            if APIKeySecret(parsing: key) == nil {
+                reader.problems.append("MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>")
+            }
+            bootstrapAdminKey = key
+        }
     }
 }

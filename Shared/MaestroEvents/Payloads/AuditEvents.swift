@@ -1,13 +1,19 @@
 import Foundation
 
 /// Events the audit service publishes on `maestro.audit.events`, keyed by tenant.
-public enum AuditEvent {}
+public enum AuditEvent: EventDomain {
+    public static let topic = Topic.auditEvents
+    public static let source = "/maestro/audit"
+
+    /// An event of this domain: only this domain's service emits it.
+    public protocol Payload: DomainEvent where Domain == AuditEvent {}
+}
 
 extension AuditEvent {
     /// The audit service signed a checkpoint of a log: the RFC 9162 Merkle tree head over the log's
     /// entries so far. Anyone with the public key can check the signature offline and ask for
     /// proofs against this head.
-    public struct CheckpointSigned: EventPayload {
+    public struct CheckpointSigned: Payload {
         public static let eventType = EventType("io.maestro.audit.checkpoint.signed.v1", topic: .auditEvents)
 
         /// The log: a tenant id, or `_system` for records without a valid tenant.
@@ -46,7 +52,7 @@ extension AuditEvent {
 extension AuditEvent {
     /// Verification of a log failed: its stored entries no longer reproduce a signed checkpoint or
     /// a proof, so an entry was edited, deleted, inserted or reordered.
-    public struct TamperDetected: EventPayload {
+    public struct TamperDetected: Payload {
         public static let eventType = EventType("io.maestro.audit.tamper.detected.v1", topic: .auditEvents)
 
         /// The log: a tenant id, or `_system` for records without a valid tenant.

@@ -3,11 +3,17 @@ import Foundation
 /// Events governance publishes on `maestro.governance.events`, keyed by the subject of the
 /// decision, through its transactional outbox. Identity events never carry a secret, a token or a
 /// hash of one.
-public enum GovernanceEvent {}
+public enum GovernanceEvent: EventDomain {
+    public static let topic = Topic.governanceEvents
+    public static let source = "/maestro/governance"
+
+    /// An event of this domain: only this domain's service emits it.
+    public protocol Payload: DomainEvent where Domain == GovernanceEvent {}
+}
 
 extension GovernanceEvent {
     /// A tenant was created. Every row, event and request of Maestro belongs to one tenant.
-    public struct TenantCreated: EventPayload {
+    public struct TenantCreated: Payload {
         public static let eventType = EventType("io.maestro.governance.tenant.created.v1", topic: .governanceEvents)
 
         /// Id of the new tenant, e.g. `default`.
@@ -38,7 +44,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// A tenant was disabled: its keys mint no more tokens and its requests are refused. Its data
     /// and history stay.
-    public struct TenantDisabled: EventPayload {
+    public struct TenantDisabled: Payload {
         public static let eventType = EventType("io.maestro.governance.tenant.disabled.v1", topic: .governanceEvents)
 
         /// Id of the tenant.
@@ -68,7 +74,7 @@ extension GovernanceEvent {
 
 extension GovernanceEvent {
     /// A principal (a user or a service account) was created in the tenant.
-    public struct PrincipalCreated: EventPayload {
+    public struct PrincipalCreated: Payload {
         public static let eventType = EventType("io.maestro.governance.principal.created.v1", topic: .governanceEvents)
 
         /// Id of the principal; the `sub` of its tokens and the `authid` of its events.
@@ -103,7 +109,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// A principal was disabled: its API keys mint no more tokens. Tokens already issued stay valid
     /// until they expire.
-    public struct PrincipalDisabled: EventPayload {
+    public struct PrincipalDisabled: Payload {
         public static let eventType = EventType("io.maestro.governance.principal.disabled.v1", topic: .governanceEvents)
 
         /// Id of the principal.
@@ -133,7 +139,7 @@ extension GovernanceEvent {
 
 extension GovernanceEvent {
     /// A principal was given a role in the tenant. Tokens minted from now on carry it.
-    public struct RoleBindingCreated: EventPayload {
+    public struct RoleBindingCreated: Payload {
         public static let eventType = EventType("io.maestro.governance.role_binding.created.v1", topic: .governanceEvents)
 
         /// Id of the role binding.
@@ -168,7 +174,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// A principal's role in the tenant was taken away. Tokens minted from now on no longer carry
     /// it.
-    public struct RoleBindingRevoked: EventPayload {
+    public struct RoleBindingRevoked: Payload {
         public static let eventType = EventType("io.maestro.governance.role_binding.revoked.v1", topic: .governanceEvents)
 
         /// Id of the role binding.
@@ -203,7 +209,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An API key was issued to a principal. Carries only the key's id and its public prefix: never
     /// the secret nor its hash.
-    public struct APIKeyCreated: EventPayload {
+    public struct APIKeyCreated: Payload {
         public static let eventType = EventType("io.maestro.governance.api_key.created.v1", topic: .governanceEvents)
 
         /// Id of the key.
@@ -254,7 +260,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An API key was revoked and mints no more tokens. Carries only the key's id and public
     /// prefix.
-    public struct APIKeyRevoked: EventPayload {
+    public struct APIKeyRevoked: Payload {
         public static let eventType = EventType("io.maestro.governance.api_key.revoked.v1", topic: .governanceEvents)
 
         /// Id of the key.
@@ -300,7 +306,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval policy was created or replaced, for the whole tenant or for one model. Requests
     /// opened from now on follow this revision; open requests keep theirs.
-    public struct PolicySet: EventPayload {
+    public struct PolicySet: Payload {
         public static let eventType = EventType("io.maestro.governance.policy.set.v1", topic: .governanceEvents)
 
         /// Id of the policy.
@@ -351,7 +357,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval request was opened, in state `PENDING`, e.g. for a registry promotion. Its
     /// checks follow as `approval.check_evaluated` events.
-    public struct ApprovalRequested: EventPayload {
+    public struct ApprovalRequested: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.requested.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -418,7 +424,7 @@ extension GovernanceEvent {
     /// An automatic check of an approval request was evaluated against the facts governance holds.
     /// A check is evaluated again when its facts change; the latest evaluation counts. A check
     /// without facts passes with the reason `no data`.
-    public struct ApprovalCheckEvaluated: EventPayload {
+    public struct ApprovalCheckEvaluated: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.check_evaluated.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -474,7 +480,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// A reviewer approved or rejected an approval request. The request's outcome follows as its
     /// own event once it is decided.
-    public struct ApprovalDecisionRecorded: EventPayload {
+    public struct ApprovalDecisionRecorded: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.decision_recorded.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -530,7 +536,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval request was granted: it had the approvals its policy requires and every check
     /// passed. Final state `APPROVED`; for a promotion, the registry moves the alias.
-    public struct ApprovalGranted: EventPayload {
+    public struct ApprovalGranted: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.granted.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -571,7 +577,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval request was rejected by a reviewer. Final state `REJECTED`; for a promotion, the
     /// alias stays where it is.
-    public struct ApprovalRejected: EventPayload {
+    public struct ApprovalRejected: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.rejected.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -617,7 +623,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval request reached its expiry while still pending. Final state `EXPIRED`; for a
     /// promotion, the alias stays where it is.
-    public struct ApprovalExpired: EventPayload {
+    public struct ApprovalExpired: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.expired.v1", topic: .governanceEvents)
 
         /// Id of the approval request.
@@ -663,7 +669,7 @@ extension GovernanceEvent {
 extension GovernanceEvent {
     /// An approval request was withdrawn before it was decided. Final state `CANCELLED`; for a
     /// promotion, the alias stays where it is.
-    public struct ApprovalCancelled: EventPayload {
+    public struct ApprovalCancelled: Payload {
         public static let eventType = EventType("io.maestro.governance.approval.cancelled.v1", topic: .governanceEvents)
 
         /// Id of the approval request.

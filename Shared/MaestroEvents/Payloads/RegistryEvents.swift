@@ -2,11 +2,17 @@ import Foundation
 
 /// Events the registry publishes on `maestro.registry.events`, keyed by model name, through its
 /// transactional outbox.
-public enum RegistryEvent {}
+public enum RegistryEvent: EventDomain {
+    public static let topic = Topic.registryEvents
+    public static let source = "/maestro/registry"
+
+    /// An event of this domain: only this domain's service emits it.
+    public protocol Payload: DomainEvent where Domain == RegistryEvent {}
+}
 
 extension RegistryEvent {
     /// A registered model was created. It is the first event under the model's key.
-    public struct ModelCreated: EventPayload {
+    public struct ModelCreated: Payload {
         public static let eventType = EventType("io.maestro.registry.model.created.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -52,7 +58,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A registered model's description, owner or tags changed. Carries the model's state after the
     /// change, so a consumer needs no earlier event to know it.
-    public struct ModelUpdated: EventPayload {
+    public struct ModelUpdated: Payload {
         public static let eventType = EventType("io.maestro.registry.model.updated.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -98,7 +104,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A registered model was renamed; its versions, aliases, tags and history move with it. Later
     /// events of the model carry, and are keyed by, the new name.
-    public struct ModelRenamed: EventPayload {
+    public struct ModelRenamed: Payload {
         public static let eventType = EventType("io.maestro.registry.model.renamed.v1", topic: .registryEvents)
 
         /// The name before the rename.
@@ -129,7 +135,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A registered model was deleted, with its versions and aliases. The registry keeps the record
     /// (soft delete), but the model no longer resolves or appears in searches.
-    public struct ModelDeleted: EventPayload {
+    public struct ModelDeleted: Payload {
         public static let eventType = EventType("io.maestro.registry.model.deleted.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -156,7 +162,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A new version of a registered model was registered, with the facts it was registered with:
     /// source, run, signature, metrics, parameters, tags and lineage.
-    public struct ModelVersionCreated: EventPayload {
+    public struct ModelVersionCreated: Payload {
         public static let eventType = EventType("io.maestro.registry.model_version.created.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -253,7 +259,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A model version's description, metrics or MLflow stage changed. Carries the version's state
     /// after the change; tags and status have their own events.
-    public struct ModelVersionUpdated: EventPayload {
+    public struct ModelVersionUpdated: Payload {
         public static let eventType = EventType("io.maestro.registry.model_version.updated.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -304,7 +310,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A model version's registration status changed, e.g. from `PENDING_REGISTRATION` to `READY`.
     /// Only a `READY` version can be the target of an alias.
-    public struct ModelVersionStatusChanged: EventPayload {
+    public struct ModelVersionStatusChanged: Payload {
         public static let eventType = EventType("io.maestro.registry.model_version.status_changed.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -355,7 +361,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A model version was deleted. Aliases that pointed to it were deleted first, each with its
     /// own `alias.deleted` event.
-    public struct ModelVersionDeleted: EventPayload {
+    public struct ModelVersionDeleted: Payload {
         public static let eventType = EventType("io.maestro.registry.model_version.deleted.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -386,7 +392,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A tag was set on a registered model, or on one of its versions when `version` is present.
     /// Setting an existing key replaces its value.
-    public struct TagSet: EventPayload {
+    public struct TagSet: Payload {
         public static let eventType = EventType("io.maestro.registry.tag.set.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -425,7 +431,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A tag was removed from a registered model, or from one of its versions when `version` is
     /// present.
-    public struct TagDeleted: EventPayload {
+    public struct TagDeleted: Payload {
         public static let eventType = EventType("io.maestro.registry.tag.deleted.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -460,7 +466,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// An alias of a model was set or moved to a version. The sequence of these events per model is
     /// the alias history: what each alias pointed to at any time.
-    public struct AliasMoved: EventPayload {
+    public struct AliasMoved: Payload {
         public static let eventType = EventType("io.maestro.registry.alias.moved.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -516,7 +522,7 @@ extension RegistryEvent {
 
 extension RegistryEvent {
     /// An alias of a model was removed; it resolves to nothing from now on.
-    public struct AliasDeleted: EventPayload {
+    public struct AliasDeleted: Payload {
         public static let eventType = EventType("io.maestro.registry.alias.deleted.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -562,7 +568,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A model version's card was created or changed. Carries the whole card after the change and
     /// its completeness, which governance uses as a fact for approval checks.
-    public struct ModelCardUpdated: EventPayload {
+    public struct ModelCardUpdated: Payload {
         public static let eventType = EventType("io.maestro.registry.model_card.updated.v1", topic: .registryEvents)
 
         /// Name of the registered model; the Kafka key of the registry's events.
@@ -615,7 +621,7 @@ extension RegistryEvent {
     /// move yet: governance opens an approval request and answers with `approval.granted`,
     /// `approval.rejected` or `approval.expired` for this promotion. Carries the version's facts at
     /// the time of the request, for governance's checks.
-    public struct PromotionRequested: EventPayload {
+    public struct PromotionRequested: Payload {
         public static let eventType = EventType("io.maestro.registry.promotion.requested.v1", topic: .registryEvents)
 
         /// Id of the pending promotion; governance's outcome events refer to it.
@@ -691,7 +697,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A promotion was approved and its alias moved. Follows the `alias.moved` event of the same
     /// move; a redelivered grant produces neither again.
-    public struct PromotionCompleted: EventPayload {
+    public struct PromotionCompleted: Payload {
         public static let eventType = EventType("io.maestro.registry.promotion.completed.v1", topic: .registryEvents)
 
         /// Id of the promotion.
@@ -742,7 +748,7 @@ extension RegistryEvent {
 extension RegistryEvent {
     /// A promotion closed without moving its alias, because governance rejected, expired or
     /// cancelled its approval request.
-    public struct PromotionRejected: EventPayload {
+    public struct PromotionRejected: Payload {
         public static let eventType = EventType("io.maestro.registry.promotion.rejected.v1", topic: .registryEvents)
 
         /// Id of the promotion.

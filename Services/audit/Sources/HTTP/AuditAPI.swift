@@ -1,27 +1,19 @@
 import Foundation
 import Hummingbird
 import MaestroAuditLog
+import MaestroDomain
 import MaestroService
 
 /// The audit API under `/v1/audit`: tree heads, entries, proofs, exports, reports and keys.
-/// Every route reads one log: the caller's tenant's, or with `log=_system` the system log
-/// (admins of the operator tenant only). Any other log is reported as not found.
+/// Every route but the public keys reads one log: the caller's tenant's, or with `log=_system`
+/// the system log (admins of the platform tenant only). Any other log is reported as not found.
+/// Who may call each route is declared where it is registered (``AuditService/routes(_:)``).
 struct AuditAPI: Sendable {
     let store: AuditLogStore
-    let settings: AuditSettings
-
-    func register(on router: Router<MaestroRequestContext>) {
-        let audit = router.group("v1/audit").add(middleware: AuditErrorMiddleware(store: store))
-        audit.get("public-keys", use: publicKeys)
-        audit.get("tree-head", use: treeHead)
-        audit.get("checkpoints", use: checkpoints)
-        audit.get("entries", use: entries)
-        audit.get("entries/:index", use: entry)
-        audit.get("entries/:index/proof", use: inclusionProof)
-        audit.get("proofs/consistency", use: consistencyProof)
-        audit.get("export", use: export)
-        audit.get("reports/models/:name", use: modelReport)
-    }
+    /// Its admins read the `_system` log.
+    let platformTenant: String
+    /// The most entries a compliance report holds.
+    let reportMaxEntries: Int
 
     /// Open, like a JWKS: the keys are public, and verifiers need them without an account.
     @Sendable func publicKeys(_ request: Request, context: MaestroRequestContext) async throws -> Response {
@@ -32,68 +24,69 @@ struct AuditAPI: Sendable {
     }
 
     @Sendable func treeHead(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
-        return try .json(SignedHeadBody(try await store.signedHead(of: logID)))
+        let tenant = try log(request, context)
+        return try .json(SignedHeadBody(try await checkingDamage { try await store.signedHead(of: tenant) }))
     }
 
     @Sendable func checkpoints(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
+        let tenant = try log(request, context)
         let page = try PageRequest<Int>(request, defaultSize: 100, maxSize: 1000)
-        let found = try await store.read(logID: logID) { connection in
-            try await store.checkpoints(logID: logID, after: page.cursor, upTo: page.size + 1, on: connection)
+        let found = try await store.withLog(tenant) { log in
+            try await store.checkpoints(after: page.cursor, upTo: page.size + 1, in: log)
         }
         let items = found.prefix(page.size).map(SignedHeadBody.init)
         return try .json(Page(items: Array(items), nextPageToken: found.count > page.size ? PageToken.encode(found[page.size - 1].treeSize) : nil))
     }
 
     @Sendable func entries(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
+        let tenant = try log(request, context)
         let filter = try EntryFilter(query: request.formQuery)
         let page = try PageRequest<Int>(request, defaultSize: 100, maxSize: 1000)
-        let found = try await store.entries(logID: logID, filter: filter, after: page.cursor, limit: page.size + 1)
-        let items = found.prefix(page.size).map { EntryBody($0, logID: logID) }
+        let found = try await store.entries(tenant: tenant, filter: filter, after: page.cursor, limit: page.size + 1)
+        let items = found.prefix(page.size).map { EntryBody($0, tenant: tenant) }
         return try .json(Page(items: Array(items), nextPageToken: found.count > page.size ? PageToken.encode(found[page.size - 1].index) : nil))
     }
 
     @Sendable func entry(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
-        return try .json(EntryBody(try await store.entry(logID: logID, index: try context.indexParameter()), logID: logID))
+        let tenant = try log(request, context)
+        let index = try context.integerParameter("index", minimum: 0)
+        return try .json(EntryBody(try await store.entry(tenant: tenant, index: index), tenant: tenant))
     }
 
     @Sendable func inclusionProof(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
-        let index = try context.indexParameter()
+        let tenant = try log(request, context)
+        let index = try context.integerParameter("index", minimum: 0)
         let size = try request.formQuery.count("tree_size", minimum: 1)
-        return try .json(InclusionProofBody(try await store.inclusionProof(logID: logID, index: index, treeSize: size)))
+        return try .json(InclusionProofBody(try await checkingDamage { try await store.inclusionProof(tenant: tenant, index: index, treeSize: size) }))
     }
 
     @Sendable func consistencyProof(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
+        let tenant = try log(request, context)
         let query = request.formQuery
         guard let first = try query.count("first", minimum: 0) else {
             throw HTTPProblem.badRequest("first, the smaller tree size, is required.", errors: [.init(field: "first", message: "is required")])
         }
         let second = try query.count("second", minimum: 0)
-        return try .json(ConsistencyProofBody(try await store.consistencyProof(logID: logID, first: first, second: second)))
+        return try .json(ConsistencyProofBody(try await checkingDamage { try await store.consistencyProof(tenant: tenant, first: first, second: second) }))
     }
 
     /// Streams the log: NDJSON (verifiable with `maestro audit verify`) or CSV.
     @Sendable func export(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
+        let tenant = try log(request, context)
         let query = request.formQuery
         let filter = try EntryFilter(query: query)
         switch query["format"] ?? "ndjson" {
         case "ndjson":
-            return LogExport(store: store, logID: logID, filter: filter).ndjson()
+            return LogExport(store: store, tenant: tenant, filter: filter).ndjson()
         case "csv":
-            return LogExport(store: store, logID: logID, filter: filter).csv()
+            return LogExport(store: store, tenant: tenant, filter: filter).csv()
         default:
             throw HTTPProblem.invalid([.init(field: "format", message: "is ndjson or csv")], detail: "format is ndjson or csv.")
         }
     }
 
     @Sendable func modelReport(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let logID = try log(request, context)
+        let tenant = try log(request, context)
         guard let raw = context.parameters.get("name"), let model = raw.removingPercentEncoding, !model.isEmpty, model.utf8.count <= 256 else {
             throw HTTPProblem.badRequest("The model name is missing, longer than 256 bytes, or not valid percent-encoding.",
                                          errors: [.init(field: "name", message: "must be 1 to 256 bytes of valid percent-encoding")])
@@ -102,7 +95,7 @@ struct AuditAPI: Sendable {
         guard format == "json" || format == "markdown" else {
             throw HTTPProblem.invalid([.init(field: "format", message: "is json or markdown")], detail: "format is json or markdown.")
         }
-        let report = try await ModelReport.build(store: store, logID: logID, model: model, limit: settings.reportMaxEntries)
+        let report = try await checkingDamage { try await ModelReport.build(store: store, tenant: tenant, model: model, limit: reportMaxEntries) }
         if format == "markdown" {
             var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: report.markdown())))
             response.headers[.contentType] = "text/markdown; charset=utf-8"
@@ -114,45 +107,25 @@ struct AuditAPI: Sendable {
         return response
     }
 
-    /// The log a request reads; see the type's documentation.
+    /// The tenant whose log a request reads; see the type's documentation.
     private func log(_ request: Request, _ context: MaestroRequestContext) throws(HTTPProblem) -> String {
-        let caller = try context.require(.viewer)
+        let caller = try context.caller
         guard let asked = request.formQuery["log"], asked != caller.tenant else { return caller.tenant }
-        if asked == AuditRecord.systemLog, caller.tenant == settings.operatorTenant, caller.has(.admin) { return asked }
+        if asked == AuditRecord.systemLog, caller.isPlatformAdmin(platformTenant: platformTenant) { return asked }
         throw .notFound("No such log.")
     }
-}
 
-/// Maps the log's query errors to problems, once, at the edge. A proof that finds a stored
-/// hash missing raises the tamper alarm and answers 500: the log is damaged, not the request.
-struct AuditErrorMiddleware: RouterMiddleware {
-    typealias Context = MaestroRequestContext
-    let store: AuditLogStore
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    /// Runs a read that signs a head or builds a proof. One that finds a stored hash missing or
+    /// not what the log's state claims raises the tamper alarm and answers 500: the log is
+    /// damaged, not the request.
+    private func checkingDamage<Result>(_ read: () async throws -> Result) async throws -> Result {
         do {
-            return try await next(request, context)
-        } catch let error as AuditQueryError {
-            switch error.code {
-            case .noSuchEntry: throw HTTPProblem.notFound(error.description)
-            case .beyondHead: throw HTTPProblem.invalid([.init(field: error.field, message: "is beyond the log's size")], detail: error.description)
-            case .badRange: throw HTTPProblem.invalid([.init(field: "first", message: "is greater than second")], detail: error.description)
-            case .tooLarge: throw HTTPProblem.invalid([.init(field: "name", message: "has too many entries for one report")], detail: error.description)
-            }
+            return try await read()
         } catch let error as AuditLogError where error.isDamage {
-            await store.raiseTamperAlarm(logID: error.logID, treeSize: 0, reason: error.description)
+            await store.raiseTamperAlarm(tenant: error.tenant, treeSize: 0, reason: error.description)
             throw HTTPProblem(.internalServerError, type: "urn:maestro:problem:log-damaged", title: "Audit log damaged",
                               detail: "A hash this proof needs is missing from the stored log; verify an export of the log to find the entry.")
         }
-    }
-}
-
-extension MaestroRequestContext {
-    func indexParameter() throws(HTTPProblem) -> Int {
-        guard let raw = parameters.get("index"), let index = Int(raw), index >= 0 else {
-            throw .badRequest("The entry index must be a whole number from 0.", errors: [.init(field: "index", message: "must be a whole number from 0")])
-        }
-        return index
     }
 }
 

@@ -3,7 +3,7 @@ import MaestroAuditLog
 
 /// A signed tree head: the current head (`/tree-head`) or a stored checkpoint.
 struct SignedHeadBody: Codable, Sendable {
-    let logID: String
+    let tenant: String
     let treeSize: Int
     let rootHash: String
     let signedAt: String
@@ -13,7 +13,7 @@ struct SignedHeadBody: Codable, Sendable {
     let checkpoint: String
 
     init(_ head: Checkpoint) {
-        logID = head.logID
+        tenant = head.logID
         treeSize = head.treeSize
         rootHash = Hex.encode(head.rootHash)
         signedAt = AuditTime.format(head.time)
@@ -23,7 +23,7 @@ struct SignedHeadBody: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case logID = "log_id"
+        case tenant = "log_id"
         case treeSize = "tree_size"
         case rootHash = "root_hash"
         case signedAt = "signed_at"
@@ -55,7 +55,7 @@ struct PublicKeyBody: Codable, Sendable {
 
 /// An entry: the columns copied for querying and `entry`, the canonical bytes its leaf hash covers.
 struct EntryBody: Codable, Sendable {
-    let logID: String
+    let tenant: String
     let index: Int
     let kind: String
     let type: String?
@@ -71,8 +71,8 @@ struct EntryBody: Codable, Sendable {
     let leafHash: String
     let entry: String
 
-    init(_ stored: StoredEntry, logID: String) {
-        self.logID = logID
+    init(_ stored: StoredEntry, tenant: String) {
+        self.tenant = tenant
         index = stored.index
         kind = stored.kind
         type = stored.eventType
@@ -90,7 +90,7 @@ struct EntryBody: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case logID = "log_id"
+        case tenant = "log_id"
         case index, kind, type, subject, actor
         case correlationID = "correlation_id"
         case eventID = "event_id"
@@ -103,7 +103,7 @@ struct EntryBody: Codable, Sendable {
 }
 
 struct InclusionProofBody: Codable, Sendable {
-    let logID: String
+    let tenant: String
     let leafIndex: Int
     let treeSize: Int
     let leafHash: String
@@ -111,7 +111,7 @@ struct InclusionProofBody: Codable, Sendable {
     let rootHash: String
 
     init(_ proof: InclusionProof) {
-        logID = proof.logID
+        tenant = proof.tenant
         leafIndex = proof.index
         treeSize = proof.treeSize
         leafHash = Hex.encode(proof.leafHash)
@@ -120,7 +120,7 @@ struct InclusionProofBody: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case logID = "log_id"
+        case tenant = "log_id"
         case leafIndex = "leaf_index"
         case treeSize = "tree_size"
         case leafHash = "leaf_hash"
@@ -130,7 +130,7 @@ struct InclusionProofBody: Codable, Sendable {
 }
 
 struct ConsistencyProofBody: Codable, Sendable {
-    let logID: String
+    let tenant: String
     let first: Int
     let second: Int
     let firstRootHash: String
@@ -138,7 +138,7 @@ struct ConsistencyProofBody: Codable, Sendable {
     let consistencyPath: [String]
 
     init(_ proof: ConsistencyProof) {
-        logID = proof.logID
+        tenant = proof.tenant
         first = proof.first
         second = proof.second
         firstRootHash = Hex.encode(proof.firstRoot)
@@ -147,7 +147,7 @@ struct ConsistencyProofBody: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case logID = "log_id"
+        case tenant = "log_id"
         case first, second
         case firstRootHash = "first_root_hash"
         case secondRootHash = "second_root_hash"

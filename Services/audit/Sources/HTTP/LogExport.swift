@@ -12,14 +12,14 @@ import MaestroAuditLog
 /// passes it. CSV has no such guard: use NDJSON where completeness matters.
 struct LogExport: Sendable {
     let store: AuditLogStore
-    let logID: String
+    let tenant: String
     let filter: EntryFilter
 
     private static let chunkSize = 64 * 1024
     private static let proofBatch = 500
 
     func ndjson() -> Response {
-        let store = self.store, logID = self.logID, filter = self.filter
+        let store = self.store, tenant = self.tenant, filter = self.filter
         let body = ResponseBody { writer in
             var chunk = ByteBuffer()
             func emit(_ line: AuditExportLine) async throws {
@@ -30,26 +30,26 @@ struct LogExport: Sendable {
                     chunk.clear()
                 }
             }
-            try await store.read(logID: logID) { connection in
-                let head = try await store.signedHead(of: logID, on: connection)
+            try await store.withLog(tenant) { log in
+                let head = try await store.signedHead(in: log)
                 try await emit(.head(head, filtered: !filter.isEmpty))
                 if filter.isEmpty {
-                    let checkpoints = try await store.checkpoints(logID: logID, after: nil, upTo: Int.max, maxSize: head.treeSize, on: connection)
+                    let checkpoints = try await store.checkpoints(after: nil, upTo: Int.max, maxSize: head.treeSize, in: log)
                     for checkpoint in checkpoints { try await emit(.checkpoint(checkpoint)) }
                     var sizes = checkpoints.map(\.treeSize)
                     if sizes.last != head.treeSize { sizes.append(head.treeSize) }
                     for (first, second) in zip(sizes, sizes.dropFirst()) where first > 0 {
                         do {
-                            let proof = try await store.consistencyProof(logID: logID, first: first, second: second, on: connection)
+                            let proof = try await store.consistencyProof(first: first, second: second, in: log)
                             try await emit(.consistency(first: first, second: second, proof: proof.path))
                         } catch let error as AuditLogError where error.isDamage {
                             // A stored hash is gone: the export goes on without this proof, and the
                             // verifier names the entry from the entries themselves.
-                            await store.raiseTamperAlarm(logID: logID, treeSize: second, reason: error.description)
+                            await store.raiseTamperAlarm(tenant: tenant, treeSize: second, reason: error.description)
                         }
                     }
                     var written = 0
-                    try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.treeSize, on: connection) { entry in
+                    try await store.forEachEntry(filter: filter, after: nil, before: head.treeSize, in: log) { entry in
                         try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: nil))
                         written += 1
                     }
@@ -60,10 +60,10 @@ struct LogExport: Sendable {
                     var written = 0
                     while true {
                         var page: [StoredEntry] = []
-                        try await store.forEachEntry(logID: logID, filter: filter, after: cursor, before: head.treeSize, limit: Self.proofBatch,
-                                                     on: connection) { page.append($0) }
+                        try await store.forEachEntry(filter: filter, after: cursor, before: head.treeSize, limit: Self.proofBatch,
+                                                     in: log) { page.append($0) }
                         guard let last = page.last else { break }
-                        let proofs = try await store.inclusionProofs(logID: logID, indexes: page.map(\.index), treeSize: head.treeSize, on: connection)
+                        let proofs = try await store.inclusionProofs(indexes: page.map(\.index), treeSize: head.treeSize, in: log)
                         for entry in page {
                             try await emit(.entry(index: entry.index, leafHash: entry.leafHash, entry: entry.entry, proof: proofs[entry.index]))
                         }
@@ -76,18 +76,18 @@ struct LogExport: Sendable {
             if chunk.readableBytes > 0 { try await writer.write(chunk) }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"audit-\(logID).ndjson\""], body: body)
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"audit-\(tenant).ndjson\""], body: body)
     }
 
     static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\r\n"
 
     func csv() -> Response {
-        let store = self.store, logID = self.logID, filter = self.filter
+        let store = self.store, tenant = self.tenant, filter = self.filter
         let body = ResponseBody { writer in
             var chunk = ByteBuffer(string: Self.csvHeader)
-            try await store.read(logID: logID) { connection in
-                let head = try await store.head(of: logID, on: connection)
-                try await store.forEachEntry(logID: logID, filter: filter, after: nil, before: head.size, on: connection) { entry in
+            try await store.withLog(tenant) { log in
+                let head = try await store.head(in: log)
+                try await store.forEachEntry(filter: filter, after: nil, before: head.size, in: log) { entry in
                     let fields: [String] = [
                         String(entry.index), AuditTime.format(entry.occurredAt), AuditTime.format(entry.recordedAt), entry.kind,
                         entry.eventType ?? "", entry.subject ?? "", entry.actor ?? "", entry.correlationID ?? "", entry.eventID ?? "",
@@ -103,7 +103,7 @@ struct LogExport: Sendable {
             if chunk.readableBytes > 0 { try await writer.write(chunk) }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit-\(logID).csv\""], body: body)
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit-\(tenant).csv\""], body: body)
     }
 }
 

@@ -15,11 +15,11 @@ struct ModelReport: Sendable {
     let proofs: [Int: [MerkleHash]]
     let generatedAt: Date
 
-    static func build(store: AuditLogStore, logID: String, model: String, limit: Int) async throws -> ModelReport {
-        try await store.read(logID: logID) { connection in
-            let head = try await store.signedHead(of: logID, on: connection)
-            let entries = try await store.modelTimeline(logID: logID, model: model, limit: limit, on: connection).filter { $0.index < head.treeSize }
-            let proofs = entries.isEmpty ? [:] : try await store.inclusionProofs(logID: logID, indexes: entries.map(\.index), treeSize: head.treeSize, on: connection)
+    static func build(store: AuditLogStore, tenant: String, model: String, limit: Int) async throws -> ModelReport {
+        try await store.withLog(tenant) { log in
+            let head = try await store.signedHead(in: log)
+            let entries = try await store.modelTimeline(model: model, limit: limit, in: log).filter { $0.index < head.treeSize }
+            let proofs = entries.isEmpty ? [:] : try await store.inclusionProofs(indexes: entries.map(\.index), treeSize: head.treeSize, in: log)
             return ModelReport(model: model, head: head, entries: entries, proofs: proofs, generatedAt: Date())
         }
     }
@@ -72,7 +72,7 @@ struct ModelReport: Sendable {
 
     func body() -> ModelReportBody {
         ModelReportBody(
-            model: model, logID: head.logID, generatedAt: AuditTime.format(generatedAt), treeHead: SignedHeadBody(head),
+            model: model, tenant: head.logID, generatedAt: AuditTime.format(generatedAt), treeHead: SignedHeadBody(head),
             entries: entries.map { entry in
                 ModelReportBody.Entry(index: entry.index, occurredAt: AuditTime.format(entry.occurredAt), category: Self.category(of: entry),
                                       type: entry.eventType, subject: entry.subject, actor: entry.actor, correlationID: entry.correlationID,
@@ -148,14 +148,14 @@ struct ModelReportBody: Codable, Sendable {
     }
 
     let model: String
-    let logID: String
+    let tenant: String
     let generatedAt: String
     let treeHead: SignedHeadBody
     let entries: [Entry]
 
     enum CodingKeys: String, CodingKey {
         case model
-        case logID = "log_id"
+        case tenant = "log_id"
         case generatedAt = "generated_at"
         case treeHead = "tree_head"
         case entries

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,29 +8,30 @@ import MaestroService
 struct ApprovalAPI: Sendable {
     let approvals: ApprovalStore
 
-    func register(on router: Router<MaestroRequestContext>) {
-        let v1 = router.group("v1").add(middleware: GovernanceErrorMiddleware())
-        v1.get("policy", use: getTenantPolicy)
-        v1.put("policy", use: setTenantPolicy)
-        v1.get("models/:name/policy", use: getModelPolicy)
-        v1.put("models/:name/policy", use: setModelPolicy)
-        v1.get("approvals", use: list)
-        v1.post("approvals", use: open)
-        v1.post("approvals/:id/cancel", use: cancel)
-        v1.get("approvals/:id/comments", use: listComments)
-        v1.post("approvals/:id/comments", use: addComment)
-        v1.get("approvals/:id", use: get)
-        v1.post("approvals/:id/decisions", use: decide)
+    func register(_ routes: ServiceRoutes) {
+        let viewers = routes.requiring(.viewer)
+        let admins = routes.requiring(.admin)
+        viewers.get("v1/policy", use: getTenantPolicy)
+        admins.put("v1/policy", use: setTenantPolicy)
+        viewers.get("v1/models/:name/policy", use: getModelPolicy)
+        admins.put("v1/models/:name/policy", use: setModelPolicy)
+        routes.readsAndWrites.get("v1/approvals", use: list)
+        routes.readsAndWrites.post("v1/approvals", use: open)
+        viewers.get("v1/approvals/:id", use: get)
+        // Anyone who may read a request may discuss it; a comment decides nothing.
+        viewers.get("v1/approvals/:id/comments", use: listComments)
+        viewers.post("v1/approvals/:id/comments", use: addComment)
+        // The requester or an admin cancels; the state machine decides who may decide.
+        routes.authenticated.post("v1/approvals/:id/cancel", use: cancel)
+        routes.authenticated.post("v1/approvals/:id/decisions", use: decide)
     }
 
     @Sendable func getTenantPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
-        return try .json(PolicyBody(try await approvals.policy(tenant: caller.tenant, model: nil)))
+        try .json(PolicyBody(try await approvals.policy(model: nil, as: try context.caller)))
     }
 
     @Sendable func getModelPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
-        return try .json(PolicyBody(try await approvals.policy(tenant: caller.tenant, model: try context.nameParameter())))
+        try .json(PolicyBody(try await approvals.policy(model: try context.modelNameParameter(), as: try context.caller)))
     }
 
     @Sendable func setTenantPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
@@ -37,29 +39,27 @@ struct ApprovalAPI: Sendable {
     }
 
     @Sendable func setModelPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        try await setPolicy(request, context: context, model: try context.nameParameter())
+        try await setPolicy(request, context: context, model: try context.modelNameParameter())
     }
 
     private func setPolicy(_ request: Request, context: MaestroRequestContext, model: String?) async throws -> Response {
-        let admin = try context.require(.admin)
         var request = request
         let policy = try await request.decodeJSON(as: PolicyRequest.self, context: context).validated()
-        return try .json(PolicyBody(try await approvals.setPolicy(policy, tenant: admin.tenant, model: model, actor: admin.subject)))
+        return try .json(PolicyBody(try await approvals.setPolicy(policy, model: model, as: try context.caller)))
     }
 
     @Sendable func list(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
         let query = request.formQuery
         if let state = query["state"], ApprovalRequest.State(rawValue: state) == nil {
             throw HTTPProblem.badRequest("state is one of PENDING, APPROVED, REJECTED, EXPIRED, CANCELLED.", errors: [.init(field: "state", message: "unknown state")])
         }
-        let found = try await approvals.list(tenant: caller.tenant, state: query["state"], subject: query["subject"], requester: query["requester"], limit: 500)
+        let found = try await approvals.list(state: query["state"], subject: query["subject"], requester: query["requester"], limit: 500,
+                                             as: try context.caller)
         return try .json(Page(items: found.map(ApprovalSummaryBody.init), nextPageToken: nil))
     }
 
     /// Opens a request for another subject (not a registry promotion; those come as events).
     @Sendable func open(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.editor)
         var request = request
         let body = try await request.decodeJSON(as: OpenApprovalRequest.self, context: context)
         var validation = FieldValidation()
@@ -68,79 +68,52 @@ struct ApprovalAPI: Sendable {
                          "promotions of protected aliases are requested through the registry")
         validation.check((body.reason?.count ?? 0) <= 5000, "reason", "at most 5,000 characters")
         try validation.validate()
-        let stored = try await approvals.open(subject: body.subject, reason: body.reason, tenant: caller.tenant, requester: caller.subject)
+        let stored = try await approvals.open(subject: body.subject, reason: body.reason, as: try context.caller)
         return try .json(ApprovalBody(stored), status: .created)
     }
 
     @Sendable func cancel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
-        do {
-            let stored = try await approvals.cancel(try context.uuidParameter("id"), tenant: caller.tenant, principal: caller.subject,
-                                                    isAdmin: caller.has(.admin), reason: request.formQuery["reason"])
-            return try .json(ApprovalBody(stored))
-        } catch let refusal as ApprovalRequest.Refusal {
-            throw refusal.problem
-        }
+        let stored = try await approvals.cancel(try context.uuidParameter("id"), reason: request.formQuery["reason"], as: try context.caller)
+        return try .json(ApprovalBody(stored))
     }
 
     @Sendable func listComments(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
-        let comments = try await approvals.comments(try context.uuidParameter("id"), tenant: caller.tenant)
+        let comments = try await approvals.comments(try context.uuidParameter("id"), as: try context.caller)
         return try .json(Page(items: comments.map(CommentBody.init), nextPageToken: nil))
     }
 
-    /// Anyone who may read the request may discuss it; a comment decides nothing.
     @Sendable func addComment(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
         var request = request
         let body = try await request.decodeJSON(as: CommentRequest.self, context: context)
         var validation = FieldValidation()
         validation.check(!body.comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && body.comment.count <= 5000, "comment",
                          "must be 1 to 5,000 characters")
         try validation.validate()
-        let comments = try await approvals.comment(try context.uuidParameter("id"), tenant: caller.tenant, principal: caller.subject, text: body.comment)
+        let comments = try await approvals.comment(try context.uuidParameter("id"), text: body.comment, as: try context.caller)
         return try .json(Page(items: comments.map(CommentBody.init), nextPageToken: nil), status: .created)
     }
 
     @Sendable func get(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.require(.viewer)
-        return try .json(ApprovalBody(try await approvals.get(try context.uuidParameter("id"), tenant: caller.tenant)))
+        try .json(ApprovalBody(try await approvals.get(try context.uuidParameter("id"), as: try context.caller)))
     }
 
-    /// A reviewer's decision; the state machine's refusals are 403 (role, separation of duties) or 409 (state).
+    /// A reviewer's decision; the state machine refuses a missing role or separation of duties
+    /// (403) and a request no longer open to it (409).
     @Sendable func decide(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
         var request = request
         let body = try await request.decodeJSON(as: DecisionRequest.self, context: context)
         var validation = FieldValidation()
         validation.check((body.comment?.count ?? 0) <= 5000, "comment", "at most 5,000 characters")
         try validation.validate()
-        do {
-            let stored = try await approvals.decide(try context.uuidParameter("id"), tenant: caller.tenant, principal: caller.subject,
-                                                    roles: Set(caller.roles.map(\.rawValue)), approve: body.approve, comment: body.comment)
-            return try .json(ApprovalBody(stored))
-        } catch let refusal as ApprovalRequest.Refusal {
-            throw refusal.problem
-        }
-    }
-}
-
-extension ApprovalRequest.Refusal {
-    /// 403 for who may decide (role, separation of duties, requester), 409 for the request's state.
-    var problem: HTTPProblem {
-        let detail = description + "."
-        switch self {
-        case .missingRole, .selfApproval, .notRequester: return .forbidden(detail)
-        case .notPending, .alreadyApproved, .checksFailed, .expired: return .conflict(detail)
-        }
+        let stored = try await approvals.decide(try context.uuidParameter("id"), approve: body.approve, comment: body.comment, as: try context.caller)
+        return try .json(ApprovalBody(stored))
     }
 }
 
 extension MaestroRequestContext {
-    func nameParameter() throws(HTTPProblem) -> String {
-        guard let raw = parameters.get("name"), let name = raw.removingPercentEncoding, !name.isEmpty else {
-            throw .badRequest("The model name is missing or not valid percent-encoding.")
-        }
+    /// The model `name` path parameter, percent-decoded; 400 with the detail the API documents.
+    func modelNameParameter() throws(HTTPProblem) -> String {
+        guard let name = try? pathParameter("name") else { throw .badRequest("The model name is missing or not valid percent-encoding.") }
         return name
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 
 extension RegistryEvent.ModelCard {
     /// Sections with content; a section of only whitespace counts as empty.
-    public var missingSections: [ModelCardSection] {
+    var missingSections: [ModelCardSection] {
         func empty(_ text: String?) -> Bool { text?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true }
         return ModelCardSection.allCases.filter { section in
             switch section {
@@ -20,7 +21,7 @@ extension RegistryEvent.ModelCard {
     }
 
     /// Share of sections filled in, from 0 to 1, rounded to two decimals.
-    public var completeness: Double {
+    var completeness: Double {
         let total = Double(ModelCardSection.allCases.count)
         return ((total - Double(missingSections.count)) / total * 100).rounded() / 100
     }

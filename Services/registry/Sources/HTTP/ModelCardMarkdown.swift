@@ -1,4 +1,5 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 
 /// A model card as Markdown (`…/card.md`), with the missing sections marked as such.

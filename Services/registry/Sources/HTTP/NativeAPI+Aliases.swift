@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,7 +8,7 @@ import MaestroService
 extension NativeAPI {
 
     @Sendable func setAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
         var request = request
         let body = try await request.decodeJSON(as: SetAliasRequest.self, context: context)
@@ -26,7 +27,7 @@ extension NativeAPI {
 
     /// Served from the alias cache when no `at` is given.
     @Sendable func resolveAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
         if let at = request.formQuery["at"] {
             guard let time = RFC3339.parse(at) else {
@@ -45,7 +46,7 @@ extension NativeAPI {
 
     /// Deleting a protected alias takes an admin: it is the one way to change one without governance.
     @Sendable func deleteAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
         let model = try await store.model(named: name, caller)
         if model.protectedAliases.contains(alias) { _ = try context.require(.admin) }
@@ -59,7 +60,7 @@ extension NativeAPI {
     }
 
     @Sendable func aliasHistory(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let alias = context.parameters.get("alias") == nil ? nil : try context.pathParameter("alias")
         let page = try PageRequest<AliasHistoryCursor>(request, defaultSize: Self.maxPageSize, maxSize: Self.maxPageSize)
         let (moves, next) = try await store.aliasHistory(caller, modelName: try context.pathParameter("name"), alias: alias,
@@ -68,7 +69,7 @@ extension NativeAPI {
     }
 
     @Sendable func promotions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let page = try PageRequest<PromotionCursor>(request, defaultSize: Self.maxPageSize, maxSize: Self.maxPageSize)
         let (promotions, next) = try await store.promotions(caller, modelName: try context.pathParameter("name"), limit: page.size, after: page.cursor)
         return try .json(Page(items: promotions.map { PromotionBody(promotion: $0) }, nextPageToken: next.map(PageToken.encode)))

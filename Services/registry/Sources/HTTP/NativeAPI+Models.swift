@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,7 +8,7 @@ import MaestroService
 extension NativeAPI {
 
     @Sendable func createModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         var request = request
         let body = try await request.decodeJSON(as: CreateModelRequest.self, context: context)
         try body.validate()
@@ -21,7 +22,7 @@ extension NativeAPI {
     }
 
     @Sendable func listModels(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = request.formQuery
         let page = try PageRequest<ModelCursor>(request, defaultSize: Self.defaultPageSize, maxSize: Self.maxPageSize)
         var filter = ModelFilter()
@@ -41,12 +42,12 @@ extension NativeAPI {
     }
 
     @Sendable func getModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let model = try await store.model(named: try context.pathParameter("name"), try context.caller(.viewer))
+        let model = try await store.model(named: try context.pathParameter("name"), try context.caller)
         return try .json(ModelBody(model), etag: ETag(revision: model.revision))
     }
 
     @Sendable func updateModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         var request = request
         let body = try await request.decodeJSON(as: UpdateModelRequest.self, context: context)
@@ -62,7 +63,7 @@ extension NativeAPI {
     }
 
     @Sendable func deleteModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         try await store.deleteModel(caller, name: name, expectedRevision: try request.expectedRevision())
         await cache?.invalidate(tenant: caller.tenant, model: name)
@@ -70,7 +71,7 @@ extension NativeAPI {
     }
 
     @Sendable func renameModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         var request = request
         let body = try await request.decodeJSON(as: RenameModelRequest.self, context: context)
@@ -83,7 +84,7 @@ extension NativeAPI {
     }
 
     @Sendable func setModelTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, key) = (try context.pathParameter("name"), try context.pathParameter("key"))
         var request = request
         let body = try await request.decodeJSON(as: TagValueRequest.self, context: context)
@@ -95,7 +96,7 @@ extension NativeAPI {
     }
 
     @Sendable func deleteModelTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        try await store.deleteModelTag(try context.caller(.editor), name: try context.pathParameter("name"), key: try context.pathParameter("key"))
+        try await store.deleteModelTag(try context.caller, name: try context.pathParameter("name"), key: try context.pathParameter("key"))
         return Response(status: .noContent)
     }
 }

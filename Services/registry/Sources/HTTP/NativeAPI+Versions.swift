@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,7 +8,7 @@ import MaestroService
 extension NativeAPI {
 
     @Sendable func createVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         var request = request
         let new = try await request.decodeJSON(as: CreateVersionRequest.self, context: context).validated()
@@ -19,7 +20,7 @@ extension NativeAPI {
 
     @Sendable func listModelVersions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let name = try context.pathParameter("name")
-        _ = try await store.model(named: name, try context.caller(.viewer))
+        _ = try await store.model(named: name, try context.caller)
         var filter = VersionFilter()
         filter.modelName = [.equals(name)]
         return try await versions(request, context: context, filter: filter)
@@ -60,7 +61,7 @@ extension NativeAPI {
     }
 
     private func versions(_ request: Request, context: MaestroRequestContext, filter: VersionFilter) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let page = try PageRequest<VersionCursor>(request, defaultSize: Self.defaultPageSize, maxSize: Self.maxPageSize)
         let order: VersionOrder
         switch request.formQuery["order_by"] ?? "version" {
@@ -75,12 +76,12 @@ extension NativeAPI {
     }
 
     @Sendable func getVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let version = try await store.version(try context.pathParameter("name"), try context.versionParameter(), try context.caller(.viewer))
+        let version = try await store.version(try context.pathParameter("name"), try context.versionParameter(), try context.caller)
         return try .json(VersionBody(version), etag: ETag(revision: version.revision))
     }
 
     @Sendable func updateVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, number) = (try context.pathParameter("name"), try context.versionParameter())
         var request = request
         let change = try await request.decodeJSON(as: UpdateVersionRequest.self, context: context).validated()
@@ -90,7 +91,7 @@ extension NativeAPI {
     }
 
     @Sendable func deleteVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         try await store.deleteVersion(caller, modelName: name, version: try context.versionParameter())
         await cache?.invalidate(tenant: caller.tenant, model: name)
@@ -98,7 +99,7 @@ extension NativeAPI {
     }
 
     @Sendable func setVersionTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, number, key) = (try context.pathParameter("name"), try context.versionParameter(), try context.pathParameter("key"))
         var request = request
         let body = try await request.decodeJSON(as: TagValueRequest.self, context: context)
@@ -111,7 +112,7 @@ extension NativeAPI {
     }
 
     @Sendable func deleteVersionTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try context.pathParameter("name")
         try await store.deleteVersionTag(caller, modelName: name, version: try context.versionParameter(), key: try context.pathParameter("key"))
         await cache?.invalidate(tenant: caller.tenant, model: name)
@@ -121,13 +122,13 @@ extension NativeAPI {
     // MARK: cards
 
     @Sendable func getCard(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let (card, version) = try await store.card(try context.caller(.viewer), modelName: try context.pathParameter("name"), version: try context.versionParameter())
+        let (card, version) = try await store.card(try context.caller, modelName: try context.pathParameter("name"), version: try context.versionParameter())
         return try .json(CardBody(modelName: version.modelName, version: version.version, card: card, completeness: card.completeness,
                                   missingSections: card.missingSections), etag: ETag(revision: version.revision))
     }
 
     @Sendable func putCard(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let (name, number) = (try context.pathParameter("name"), try context.versionParameter())
         var request = request
         let card = try await request.decodeJSON(as: CardRequest.self, context: context).validated()
@@ -137,7 +138,7 @@ extension NativeAPI {
     }
 
     @Sendable func getCardMarkdown(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let (card, version) = try await store.card(try context.caller(.viewer), modelName: try context.pathParameter("name"), version: try context.versionParameter())
+        let (card, version) = try await store.card(try context.caller, modelName: try context.pathParameter("name"), version: try context.versionParameter())
         return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: ModelCardMarkdown.render(card, version: version))))
     }

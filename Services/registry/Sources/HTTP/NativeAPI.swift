@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -10,8 +11,10 @@ struct NativeAPI: Sendable {
     static let defaultPageSize = 50
     static let maxPageSize = 500
 
-    func register(on router: Router<MaestroRequestContext>) {
-        let v1 = router.group("v1").add(middleware: RegistryErrorMiddleware())
+    /// Reads (GET) need `viewer`, changes `editor`; a protected alias needs `admin` (checked
+    /// where the alias is known).
+    func register(on routes: ServiceRoutes) {
+        let v1 = routes.readsAndWrites.group("v1")
         v1.post("models", use: createModel)
         v1.get("models", use: listModels)
         v1.get("models/:name", use: getModel)
@@ -76,18 +79,5 @@ struct AliasMoveHistoryBody: Encodable {
         try container.encodeIfPresent(move.promotionID?.uuidString.lowercased(), forKey: .promotionID)
         try container.encode(move.movedBy, forKey: .movedBy)
         try container.encode(move.movedAt, forKey: .movedAt)
-    }
-}
-
-/// Maps ``RegistryError`` to the native API's problems.
-struct RegistryErrorMiddleware: RouterMiddleware {
-    typealias Context = MaestroRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as RegistryError {
-            throw error.problem
-        }
     }
 }

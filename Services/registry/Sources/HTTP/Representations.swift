@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroService
 
 /// The native API's JSON shapes (snake_case, RFC 3339 times).
@@ -112,19 +113,6 @@ struct CardBody: Encodable {
     }
 }
 
-extension RegistryError {
-    /// The native API's problem for a refused operation.
-    var problem: HTTPProblem {
-        switch self {
-        case .notFound: .notFound(description)
-        case .alreadyExists: .conflict(description)
-        case .stale: .preconditionFailed()
-        case .invalid(let field, let message): .invalid([.init(field: field, message: message)])
-        case .conflict(let detail): .conflict(detail)
-        }
-    }
-}
-
 extension ETag {
     init(revision: Int64) {
         self.init(version: revision)
@@ -144,23 +132,7 @@ extension Request {
 }
 
 extension MaestroRequestContext {
-    /// A path parameter, percent-decoded.
-    func pathParameter(_ name: String) throws(HTTPProblem) -> String {
-        guard let raw = parameters.get(name), let decoded = raw.removingPercentEncoding else {
-            throw .badRequest("The path parameter \(name) is missing or not valid percent-encoding.")
-        }
-        return decoded
-    }
-
     func versionParameter() throws(HTTPProblem) -> Int {
-        guard let raw = parameters.get("version"), let number = Int(raw), number > 0 else {
-            throw .badRequest("The version must be a positive integer.", errors: [.init(field: "version", message: "must be a positive integer")])
-        }
-        return number
-    }
-
-    func caller(_ role: Role) throws(HTTPProblem) -> Caller {
-        let principal = try require(role)
-        return Caller(tenant: principal.tenant, subject: principal.subject)
+        try integerParameter("version", minimum: 1)
     }
 }

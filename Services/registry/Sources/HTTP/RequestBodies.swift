@@ -1,4 +1,5 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,7 +8,7 @@ import MaestroService
 extension MLflowAPI {
 
     @Sendable func createVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let name = try body.required("name")
         var new = NewModelVersion(source: try body.required("source"))
@@ -27,14 +28,14 @@ extension MLflowAPI {
     }
 
     @Sendable func getVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = Self.query(request)
         let version = try await store.version(try query.required("name"), try query.version(), caller)
         return try Self.json(["model_version": MLflowModelVersion(version)])
     }
 
     @Sendable func updateVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, number) = (try body.required("name"), try body.version())
         var validation = FieldValidation()
@@ -46,7 +47,7 @@ extension MLflowAPI {
     }
 
     @Sendable func deleteVersion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let name = try body.required("name")
         try await store.deleteVersion(caller, modelName: name, version: try body.version())
@@ -55,7 +56,7 @@ extension MLflowAPI {
     }
 
     @Sendable func searchVersions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = Self.query(request)
         let limit = try query.maxResults(default: Self.maxVersionResults, max: Self.maxVersionResults)
         let filter = try MLflowSearch.versionFilter(query.string("filter"))
@@ -66,7 +67,7 @@ extension MLflowAPI {
     }
 
     @Sendable func transitionStage(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, number, stageText) = (try body.required("name"), try body.version(), try body.required("stage"))
         guard let stage = MLflowSearch.stage(stageText) else { throw MLflowError.invalid("Invalid Model Version stage: \(stageText)") }
@@ -77,14 +78,14 @@ extension MLflowAPI {
     }
 
     @Sendable func downloadURI(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = Self.query(request)
         let version = try await store.version(try query.required("name"), try query.version(), caller)
         return try Self.json(["artifact_uri": version.source])
     }
 
     @Sendable func setVersionTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, number, key, value) = (try body.required("name"), try body.version(), try body.required("key"), body.string("value") ?? "")
         var validation = FieldValidation()
@@ -96,7 +97,7 @@ extension MLflowAPI {
     }
 
     @Sendable func deleteVersionTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let name = try body.required("name")
         try await store.deleteVersionTag(caller, modelName: name, version: try body.version(), key: try body.required("key"))

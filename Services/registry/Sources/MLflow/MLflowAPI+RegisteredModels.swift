@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -7,7 +8,7 @@ import MaestroService
 extension MLflowAPI {
 
     @Sendable func createModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let name = try body.required("name")
         let tags = try body.tags()
@@ -21,7 +22,7 @@ extension MLflowAPI {
     }
 
     @Sendable func getModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let name = try Self.query(request).required("name")
         let model = try await store.model(named: name, caller)
         let latest = try await store.latestVersions(caller, modelNames: [name])[name] ?? []
@@ -29,7 +30,7 @@ extension MLflowAPI {
     }
 
     @Sendable func renameModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, newName) = (try body.required("name"), try body.required("new_name"))
         var validation = FieldValidation()
@@ -42,7 +43,7 @@ extension MLflowAPI {
     }
 
     @Sendable func updateModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let name = try body.required("name")
         var validation = FieldValidation()
@@ -54,7 +55,7 @@ extension MLflowAPI {
     }
 
     @Sendable func deleteModel(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let name = try await Self.body(request, context: context).required("name")
         try await store.deleteModel(caller, name: name)
         await cache?.invalidate(tenant: caller.tenant, model: name)
@@ -62,7 +63,7 @@ extension MLflowAPI {
     }
 
     @Sendable func searchModels(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = Self.query(request)
         let limit = try query.maxResults(default: 100, max: Self.maxModelResults)
         let filter = try MLflowSearch.modelFilter(query.string("filter"))
@@ -75,7 +76,7 @@ extension MLflowAPI {
     }
 
     @Sendable func latestVersions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let body = request.method == .get ? Self.query(request) : try await Self.body(request, context: context)
         let name = try body.required("name")
         var stages: [ModelVersionStage] = []
@@ -88,7 +89,7 @@ extension MLflowAPI {
     }
 
     @Sendable func setModelTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, key, value) = (try body.required("name"), try body.required("key"), body.string("value") ?? "")
         var validation = FieldValidation()
@@ -99,7 +100,7 @@ extension MLflowAPI {
     }
 
     @Sendable func deleteModelTag(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         try await store.deleteModelTag(caller, name: try body.required("name"), key: try body.required("key"))
         return Self.empty
@@ -108,7 +109,7 @@ extension MLflowAPI {
     /// A protected alias is not moved here either: the request opens a promotion, and the
     /// answer is MLflow's empty success (the alias moves when governance approves).
     @Sendable func setAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, alias, version) = (try body.required("name"), try body.required("alias"), try body.version())
         var validation = FieldValidation()
@@ -120,7 +121,7 @@ extension MLflowAPI {
     }
 
     @Sendable func deleteAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.editor)
+        let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, alias) = (try body.required("name"), try body.required("alias"))
         if try await store.model(named: name, caller).protectedAliases.contains(alias) { _ = try context.require(.admin) }
@@ -130,7 +131,7 @@ extension MLflowAPI {
     }
 
     @Sendable func getAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        let caller = try context.caller(.viewer)
+        let caller = try context.caller
         let query = Self.query(request)
         let (name, alias) = (try query.required("name"), try query.required("alias"))
         _ = try await store.model(named: name, caller)

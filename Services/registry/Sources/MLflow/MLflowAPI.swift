@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -11,31 +12,34 @@ struct MLflowAPI: Sendable {
     static let maxModelResults = 1000
     static let maxVersionResults = 10_000
 
-    func register(on router: Router<MaestroRequestContext>) {
+    /// MLflow's protocol reads with POST too, so roles follow the endpoint, not the method:
+    /// reads need `viewer`, changes `editor`.
+    func register(on routes: ServiceRoutes) {
         for prefix in ["api/2.0/mlflow", "api/2.0/preview/mlflow"] {
-            let api = router.group(RouterPath(prefix)).add(middleware: MLflowErrorMiddleware())
-            api.post("registered-models/create", use: createModel)
-            api.get("registered-models/get", use: getModel)
-            api.post("registered-models/rename", use: renameModel)
-            api.patch("registered-models/update", use: updateModel)
-            api.delete("registered-models/delete", use: deleteModel)
-            api.get("registered-models/search", use: searchModels)
-            api.post("registered-models/get-latest-versions", use: latestVersions)
-            api.get("registered-models/get-latest-versions", use: latestVersions)
-            api.post("registered-models/set-tag", use: setModelTag)
-            api.delete("registered-models/delete-tag", use: deleteModelTag)
-            api.post("registered-models/alias", use: setAlias)
-            api.delete("registered-models/alias", use: deleteAlias)
-            api.get("registered-models/alias", use: getAlias)
-            api.post("model-versions/create", use: createVersion)
-            api.get("model-versions/get", use: getVersion)
-            api.patch("model-versions/update", use: updateVersion)
-            api.delete("model-versions/delete", use: deleteVersion)
-            api.get("model-versions/search", use: searchVersions)
-            api.post("model-versions/transition-stage", use: transitionStage)
-            api.get("model-versions/get-download-uri", use: downloadURI)
-            api.post("model-versions/set-tag", use: setVersionTag)
-            api.delete("model-versions/delete-tag", use: deleteVersionTag)
+            let reads = routes.requiring(.viewer).group(RouterPath(prefix))
+            reads.get("registered-models/get", use: getModel)
+            reads.get("registered-models/search", use: searchModels)
+            reads.post("registered-models/get-latest-versions", use: latestVersions)
+            reads.get("registered-models/get-latest-versions", use: latestVersions)
+            reads.get("registered-models/alias", use: getAlias)
+            reads.get("model-versions/get", use: getVersion)
+            reads.get("model-versions/search", use: searchVersions)
+            reads.get("model-versions/get-download-uri", use: downloadURI)
+            let writes = routes.requiring(.editor).group(RouterPath(prefix))
+            writes.post("registered-models/create", use: createModel)
+            writes.post("registered-models/rename", use: renameModel)
+            writes.patch("registered-models/update", use: updateModel)
+            writes.delete("registered-models/delete", use: deleteModel)
+            writes.post("registered-models/set-tag", use: setModelTag)
+            writes.delete("registered-models/delete-tag", use: deleteModelTag)
+            writes.post("registered-models/alias", use: setAlias)
+            writes.delete("registered-models/alias", use: deleteAlias)
+            writes.post("model-versions/create", use: createVersion)
+            writes.patch("model-versions/update", use: updateVersion)
+            writes.delete("model-versions/delete", use: deleteVersion)
+            writes.post("model-versions/transition-stage", use: transitionStage)
+            writes.post("model-versions/set-tag", use: setVersionTag)
+            writes.delete("model-versions/delete-tag", use: deleteVersionTag)
         }
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import MaestroDomain
+
 /// MLflow's search filter grammar for the registry: conditions joined by `AND`, each
 /// `<attribute> <comparator> <value>`, where the attribute is `name`, `run_id`, `source_path`,
 /// `version_number`, `current_stage`, `tags.<key>` (or ``tags.`key with spaces` ``), the

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 
@@ -136,29 +137,19 @@ struct MLflowError: Error, Encodable {
 extension MLflowAPI {
     static let prefixes = ["/api/2.0/mlflow/", "/api/2.0/preview/mlflow/"]
 
-    /// The kit's own failures (401, 413, 429, an unknown route…) on the MLflow paths, in MLflow's shape.
-    static let errorFormat = CompatibilityErrorFormat(pathPrefixes: prefixes) { problem in
+    /// Every failure on the MLflow paths in MLflow's shape: the MLflow layer's own refusals and
+    /// the registry's with MLflow's error codes, the kit's (401, 413, 429, an unknown route…)
+    /// from their problem.
+    static let errorFormat = CompatibilityErrorFormat(pathPrefixes: prefixes, renderOwn: { error in
+        switch error {
+        case let error as MLflowError: error.response
+        case let error as RegistryError: MLflowError(error).response
+        default: nil
+        }
+    }) { problem in
         problem.status == .notFound && problem.errors.isEmpty && problem.detail == HTTPProblem.notFound().detail
             ? MLflowError(errorCode: "ENDPOINT_NOT_FOUND", message: "No such MLflow endpoint.", status: .notFound).response
             : MLflowError(problem).response
-    }
-}
-
-/// Answers the MLflow layer's own refusals (``MLflowError``, ``RegistryError``) with MLflow's
-/// error codes. Everything else (the kit's problems, decoding errors, internal failures)
-/// propagates to ``ProblemMiddleware``, which renders it in MLflow's shape through
-/// ``MLflowAPI/errorFormat``.
-struct MLflowErrorMiddleware: RouterMiddleware {
-    typealias Context = MaestroRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as MLflowError {
-            return error.response
-        } catch let error as RegistryError {
-            return MLflowError(error).response
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import MaestroDomain
 import MaestroEvents
 import MaestroService
 

@@ -1,5 +1,7 @@
-import MaestroEvents
 import Foundation
+import MaestroDomain
+import MaestroEvents
+
 /// Turns MLflow's filter and `order_by` strings into the store's filters and orders.
 enum MLflowSearch {
     static func stage(_ text: String) -> ModelVersionStage? {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaestroDomain
 import MaestroRedis
 
 /// Resolved aliases in Redis: one hash per model (`registry:aliases:<tenant>:<model>`, field =
@@ -9,13 +10,13 @@ import MaestroRedis
 /// and every registry event of the model clears it again when it is consumed (covering a read
 /// that cached an old answer between the commit and the clear), and entries expire anyway.
 /// A Redis failure is logged and the answer comes from PostgreSQL.
-public struct AliasCache: Sendable {
-    public static let ttl: Duration = .seconds(300)
+struct AliasCache: Sendable {
+    static let ttl: Duration = .seconds(300)
 
     let redis: RedisClient
     let logger: Logger
 
-    public init(redis: RedisClient, logger: Logger) {
+    init(redis: RedisClient, logger: Logger) {
         self.redis = redis
         self.logger = logger
     }
@@ -24,7 +25,7 @@ public struct AliasCache: Sendable {
         "registry:aliases:\(tenant.utf8.count):\(tenant):\(model)"
     }
 
-    public func get(tenant: String, model: String, alias: String) async -> [UInt8]? {
+    func get(tenant: String, model: String, alias: String) async -> [UInt8]? {
         do {
             return try await redis.hmget(Self.key(tenant: tenant, model: model), fields: [alias]).first ?? nil
         } catch {
@@ -33,7 +34,7 @@ public struct AliasCache: Sendable {
         }
     }
 
-    public func put(tenant: String, model: String, alias: String, body: [UInt8]) async {
+    func put(tenant: String, model: String, alias: String, body: [UInt8]) async {
         let key = Self.key(tenant: tenant, model: model)
         do {
             _ = try await redis.hset(key, fields: [alias: body])
@@ -43,7 +44,7 @@ public struct AliasCache: Sendable {
         }
     }
 
-    public func invalidate(tenant: String, model: String) async {
+    func invalidate(tenant: String, model: String) async {
         do {
             _ = try await redis.del(Self.key(tenant: tenant, model: model))
         } catch {

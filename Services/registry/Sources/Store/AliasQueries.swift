@@ -1,27 +1,28 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
 /// Where the previous page of promotions ended.
-public struct PromotionCursor: Codable, Sendable, Equatable {
-    public var requestedAt: Date
-    public var id: UUID
+struct PromotionCursor: Codable, Sendable, Equatable {
+    var requestedAt: Date
+    var id: UUID
 }
 
 /// Where the previous page of an alias history ended.
-public struct AliasHistoryCursor: Codable, Sendable, Equatable {
-    public var after: Int64
+struct AliasHistoryCursor: Codable, Sendable, Equatable {
+    var after: Int64
 }
 
 extension RegistryStore {
     /// Points an alias at a version. A protected alias does not move: a pending promotion is
     /// recorded and `promotion.requested` goes to governance with the version's facts.
-    public func setAlias(_ caller: Caller, modelName: String, alias: String, version number: Int, reason: String?) async throws -> AliasRequestOutcome {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            let model = try await model(named: modelName, caller, on: connection)
-            let target = try await version(modelName, number, caller, on: connection)
+    func setAlias(_ caller: Caller, modelName: String, alias: String, version number: Int, reason: String?) async throws -> AliasRequestOutcome {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            let model = try await model(named: modelName, caller, on: tx)
+            let target = try await version(modelName, number, caller, on: tx)
             let now = Date()
             let current = model.aliases[alias]
             if model.protectedAliases.contains(alias) {
@@ -29,89 +30,89 @@ extension RegistryStore {
                     throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
                 }
                 // Asking again for a promotion that is still pending answers the same promotion.
-                for try await (id, requestedBy, requestedAt, pendingReason) in try await connection.query("""
+                for try await (id, requestedBy, requestedAt, pendingReason) in try await tx.query("""
                     SELECT id, requested_by, requested_at, reason FROM registry.promotions
                     WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND version = \(number) AND state = 'PENDING'
                     ORDER BY requested_at LIMIT 1
-                    """, logger: logger).decode((UUID, String, Date, String?).self) {
+                    """).decode((UUID, String, Date, String?).self) {
                     return .pending(Promotion(id: id, modelName: modelName, version: number, alias: alias, state: .pending, reason: pendingReason,
                                               requestedBy: requestedBy, requestedAt: requestedAt))
                 }
                 let promotion = Promotion(id: UUID(), modelName: modelName, version: number, alias: alias, state: .pending, reason: reason,
                                           requestedBy: caller.subject, requestedAt: now)
-                try await count("""
+                try await tx.execute("""
                     INSERT INTO registry.promotions (tenant_id, id, model_id, version, alias, state, reason, requested_by, requested_at)
                     VALUES (\(caller.tenant), \(promotion.id), \(id), \(number), \(alias), 'PENDING', \(reason), \(caller.subject), \(now))
-                    """, on: connection)
+                    """)
                 var cardText: String?
-                for try await text in try await connection.query("""
+                for try await text in try await tx.query("""
                     SELECT card::text FROM registry.versions WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                    """, logger: logger).decode(String?.self) { cardText = text }
+                    """).decode(String?.self) { cardText = text }
                 let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: target.datasetVersions, evaluation: [], owners: [])
                 try await emit(RegistryEvent.PromotionRequested(
                     promotionID: promotion.id.uuidString.lowercased(), modelName: modelName, version: number, alias: alias, currentVersion: current,
                     reason: reason, metrics: target.metrics, cardCompleteness: card.completeness, missingCardSections: card.missingSections,
                     signaturePresent: target.signature != nil, requestedBy: caller.subject, requestedAt: now),
-                    model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: connection)
+                    model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: tx)
                 return .pending(promotion)
             }
             let move = try await moveAlias(id, modelName: modelName, alias: alias, from: current, to: number, reason: reason, promotion: nil,
-                                           movedBy: caller.subject, caller, at: now, on: connection)
+                                           movedBy: caller.subject, caller, at: now, on: tx)
             return .moved(move)
         }
     }
 
     /// Removes an alias; its history keeps the deletion.
-    public func deleteAlias(_ caller: Caller, modelName: String, alias: String, reason: String?) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
+    func deleteAlias(_ caller: Caller, modelName: String, alias: String, reason: String?) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
             var previous: Int?
-            for try await version in try await connection.query("""
+            for try await version in try await tx.query("""
                 DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) RETURNING version
-                """, logger: logger).decode(Int.self) { previous = version }
+                """).decode(Int.self) { previous = version }
             guard let previous else { throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'") }
             let now = Date()
-            try await recordAliasHistory(id, alias: alias, previous: previous, version: nil, reason: reason, promotion: nil, caller, at: now, on: connection)
-            try await touchModel(id, caller, on: connection)
+            try await recordAliasHistory(id, alias: alias, previous: previous, version: nil, reason: reason, promotion: nil, caller, at: now, on: tx)
+            try await touchModel(id, caller, on: tx)
             try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: previous, reason: reason,
-                                                      deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: connection)
+                                                      deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: tx)
         }
     }
 
     /// The version an alias points to now, or pointed to at `time` (from its history).
-    public func resolveAlias(_ caller: Caller, modelName: String, alias: String, at time: Date? = nil) async throws -> ModelVersion {
-        try await transaction(caller) { connection in
-            let model = try await model(named: modelName, caller, on: connection)
+    func resolveAlias(_ caller: Caller, modelName: String, alias: String, at time: Date? = nil) async throws -> ModelVersion {
+        try await transaction(caller) { tx in
+            let model = try await model(named: modelName, caller, on: tx)
             var number: Int?
             if let time {
-                for try await version in try await connection.query("""
+                for try await version in try await tx.query("""
                     SELECT version FROM registry.alias_history
                     WHERE model_id = \(model.id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND moved_at <= \(time)
                     ORDER BY moved_at DESC, id DESC LIMIT 1
-                    """, logger: logger).decode(Int?.self) { number = version }
+                    """).decode(Int?.self) { number = version }
             } else {
                 number = model.aliases[alias]
             }
             guard let number else {
                 throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'\(time.map { " at \(RFC3339.format($0))" } ?? "")")
             }
-            return try await version(modelName, number, caller, on: connection)
+            return try await version(modelName, number, caller, on: tx)
         }
     }
 
     /// The model's alias moves (or one alias's), oldest first, `limit` at a time after the
     /// entry `after`; and the cursor of the next page.
-    public func aliasHistory(_ caller: Caller, modelName: String, alias: String?, limit: Int = 500, after: Int64? = nil) async throws
+    func aliasHistory(_ caller: Caller, modelName: String, alias: String?, limit: Int = 500, after: Int64? = nil) async throws
         -> (moves: [AliasMove], next: Int64?) {
-        try await transaction(caller) { connection in
-            let model = try await model(named: modelName, caller, on: connection)
+        try await transaction(caller) { tx in
+            let model = try await model(named: modelName, caller, on: tx)
             var query = QueryBuilder("SELECT id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let alias { query.append(" AND alias = \(query.bind(alias))") }
             if let after { query.append(" AND id > \(query.bind(after))") }
             query.append(" ORDER BY id LIMIT \(query.bind(limit + 1))")
             var moves: [(Int64, AliasMove)] = []
-            for try await (id, alias, previous, version, reason, promotion, movedBy, movedAt) in try await connection.query(query.query, logger: logger)
+            for try await (id, alias, previous, version, reason, promotion, movedBy, movedAt) in try await tx.query(query.query)
                 .decode((Int64, String, Int?, Int?, String?, UUID?, String, Date).self) {
                 moves.append((id, AliasMove(alias: alias, previousVersion: previous, version: version, reason: reason, promotionID: promotion,
                                             movedBy: movedBy, movedAt: movedAt)))
@@ -123,16 +124,16 @@ extension RegistryStore {
     }
 
     /// The model's promotions, oldest first, `limit` at a time after `after`; and the cursor of the next page.
-    public func promotions(_ caller: Caller, modelName: String, limit: Int = 500, after: PromotionCursor? = nil) async throws
+    func promotions(_ caller: Caller, modelName: String, limit: Int = 500, after: PromotionCursor? = nil) async throws
         -> (promotions: [Promotion], next: PromotionCursor?) {
-        try await transaction(caller) { connection in
-            let model = try await model(named: modelName, caller, on: connection)
+        try await transaction(caller) { tx in
+            let model = try await model(named: modelName, caller, on: tx)
             var query = QueryBuilder("SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let after { query.append(" AND (requested_at, id) > (\(query.bind(after.requestedAt)), \(query.bind(after.id)))") }
             query.append(" ORDER BY requested_at, id LIMIT \(query.bind(limit + 1))")
             var result: [Promotion] = []
-            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await connection.query(query.query, logger: logger)
+            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await tx.query(query.query)
                 .decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?).self) {
                 result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, state: Promotion.State(rawValue: state) ?? .pending,
                                         reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, approvalID: approvalID,
@@ -145,25 +146,25 @@ extension RegistryStore {
     }
 
     func moveAlias(_ id: UUID, modelName: String, alias: String, from previous: Int?, to number: Int, reason: String?, promotion: UUID?,
-                   movedBy: String, _ caller: Caller, at now: Date, causation: CloudEvent? = nil, on connection: PostgresConnection) async throws -> AliasMove {
-        try await count("""
+                   movedBy: String, _ caller: Caller, at now: Date, causation: CloudEvent? = nil, on tx: RegistryTransaction) async throws -> AliasMove {
+        try await tx.execute("""
             INSERT INTO registry.aliases VALUES (\(caller.tenant), \(id), \(alias), \(number), \(now))
             ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
-            """, on: connection)
+            """)
         try await recordAliasHistory(id, alias: alias, previous: previous, version: number, reason: reason, promotion: promotion,
-                                     Caller(tenant: caller.tenant, subject: movedBy), at: now, on: connection)
-        try await touchModel(id, caller, on: connection)
+                                     Caller(tenant: caller.tenant, subject: movedBy), at: now, on: tx)
+        try await touchModel(id, caller, on: tx)
         try await emit(RegistryEvent.AliasMoved(modelName: modelName, alias: alias, previousVersion: previous, version: number, reason: reason,
                                                 promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, movedAt: now),
-                       model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, causation: causation, on: connection)
+                       model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, causation: causation, on: tx)
         return AliasMove(alias: alias, previousVersion: previous, version: number, reason: reason, promotionID: promotion, movedBy: movedBy, movedAt: now)
     }
 
     func recordAliasHistory(_ id: UUID, alias: String, previous: Int?, version: Int?, reason: String?, promotion: UUID?,
-                            _ caller: Caller, at now: Date, on connection: PostgresConnection) async throws {
-        try await count("""
+                            _ caller: Caller, at now: Date, on tx: RegistryTransaction) async throws {
+        try await tx.execute("""
             INSERT INTO registry.alias_history (tenant_id, model_id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at)
             VALUES (\(caller.tenant), \(id), \(alias), \(previous), \(version), \(reason), \(promotion), \(caller.subject), \(now))
-            """, on: connection)
+            """)
     }
 }

@@ -1,40 +1,41 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
 /// How a model search filters: every condition must hold.
-public struct ModelFilter: Sendable, Equatable {
-    public enum Match: Sendable, Equatable {
+struct ModelFilter: Sendable, Equatable {
+    enum Match: Sendable, Equatable {
         case equals(String)
         case notEquals(String)
         /// SQL LIKE pattern (`%`, `_`), case-sensitive or not.
         case like(String, caseInsensitive: Bool)
     }
 
-    public var name: [Match] = []
-    public var owner: String?
+    var name: [Match] = []
+    var owner: String?
     /// Tag conditions: a model matches if it has the tag with a matching value; for `.notEquals`,
     /// if it does not have the tag with that value.
-    public var tags: [(key: String, match: Match)] = []
+    var tags: [(key: String, match: Match)] = []
 
-    public init() {}
+    init() {}
 
-    public static func == (lhs: ModelFilter, rhs: ModelFilter) -> Bool {
+    static func == (lhs: ModelFilter, rhs: ModelFilter) -> Bool {
         lhs.name == rhs.name && lhs.owner == rhs.owner && lhs.tags.map(\.key) == rhs.tags.map(\.key) && lhs.tags.map(\.match) == rhs.tags.map(\.match)
     }
 }
 
 /// The order of a model search; the name breaks ties, so pages are stable.
-public enum ModelOrder: Sendable, Equatable {
+enum ModelOrder: Sendable, Equatable {
     case name(ascending: Bool)
     case updatedAt(ascending: Bool)
 }
 
 /// Where the previous page ended.
-public struct ModelCursor: Codable, Sendable, Equatable {
-    public var name: String
-    public var updatedAt: Date?
+struct ModelCursor: Codable, Sendable, Equatable {
+    var name: String
+    var updatedAt: Date?
 }
 
 extension QueryBuilder {
@@ -49,44 +50,44 @@ extension QueryBuilder {
 }
 
 extension RegistryStore {
-    public func createModel(_ caller: Caller, name: String, description: String?, owner: String?, tags: [String: String],
+    func createModel(_ caller: Caller, name: String, description: String?, owner: String?, tags: [String: String],
                             protectedAliases: [String]? = nil) async throws -> RegisteredModel {
-        try await transaction(caller) { connection in
+        try await transaction(caller) { tx in
             let now = Date()
             let id = UUID()
-            let inserted = try await count("""
+            let inserted = try await tx.execute("""
                 INSERT INTO registry.models (tenant_id, id, name, description, owner, protected_aliases, created_by, created_at, updated_by, updated_at)
                 VALUES (\(caller.tenant), \(id), \(name), \(description), \(owner), \(protectedAliases ?? ["champion", "production"]),
                         \(caller.subject), \(now), \(caller.subject), \(now))
                 ON CONFLICT (tenant_id, name) WHERE deleted_at IS NULL DO NOTHING RETURNING 1
-                """, on: connection)
+                """)
             guard inserted == 1 else { throw RegistryError.alreadyExists("Registered model '\(name)'") }
             for (key, value) in tags {
-                try await count("INSERT INTO registry.model_tags VALUES (\(caller.tenant), \(id), \(key), \(value))", on: connection)
+                try await tx.execute("INSERT INTO registry.model_tags VALUES (\(caller.tenant), \(id), \(key), \(value))")
             }
             try await emit(RegistryEvent.ModelCreated(modelName: name, description: description, owner: owner, tags: tags,
-                                                      createdBy: caller.subject, createdAt: now), model: name, caller: caller, on: connection)
-            return try await model(named: name, caller, on: connection)
+                                                      createdBy: caller.subject, createdAt: now), model: name, caller: caller, on: tx)
+            return try await model(named: name, caller, on: tx)
         }
     }
 
-    public func model(named name: String, _ caller: Caller) async throws -> RegisteredModel {
+    func model(named name: String, _ caller: Caller) async throws -> RegisteredModel {
         try await transaction(caller) { try await model(named: name, caller, on: $0) }
     }
 
-    func model(named name: String, _ caller: Caller, on connection: PostgresConnection) async throws -> RegisteredModel {
+    func model(named name: String, _ caller: Caller, on tx: RegistryTransaction) async throws -> RegisteredModel {
         var query = QueryBuilder(Self.modelColumns)
         query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.name = \(query.bind(name)) AND m.deleted_at IS NULL")
-        guard let model = try await models(query, caller, on: connection).first else {
+        guard let model = try await models(query, caller, on: tx).first else {
             throw RegistryError.notFound("Registered model '\(name)'")
         }
         return model
     }
 
     /// One page of models matching `filter`, in `order`, after `cursor`; and the cursor of the next page.
-    public func searchModels(_ caller: Caller, filter: ModelFilter, order: ModelOrder, limit: Int, after cursor: ModelCursor?) async throws
+    func searchModels(_ caller: Caller, filter: ModelFilter, order: ModelOrder, limit: Int, after cursor: ModelCursor?) async throws
         -> (models: [RegisteredModel], next: ModelCursor?) {
-        try await transaction(caller) { connection in
+        try await transaction(caller) { tx in
             var query = QueryBuilder(Self.modelColumns)
             query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL")
             for match in filter.name { query.appendMatch("m.name", match) }
@@ -122,7 +123,7 @@ extension RegistryStore {
                 query.append(" ORDER BY m.updated_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC")")
             }
             query.append(" LIMIT \(query.bind(limit + 1))")
-            var page = try await models(query, caller, on: connection)
+            var page = try await models(query, caller, on: tx)
             var next: ModelCursor?
             if page.count > limit {
                 page.removeLast()
@@ -134,115 +135,115 @@ extension RegistryStore {
 
     /// Changes description, owner and tags (tags: keys set to a value are set, the others kept
     /// unless `replaceTags`). `expectedRevision` guards against lost updates.
-    public func updateModel(_ caller: Caller, name: String, description: String?? = nil, owner: String?? = nil,
+    func updateModel(_ caller: Caller, name: String, description: String?? = nil, owner: String?? = nil,
                             tags: [String: String]? = nil, replaceTags: Bool = false, expectedRevision: Int64? = nil) async throws -> RegisteredModel {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            let current = try await model(named: name, caller, on: connection)
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            let current = try await model(named: name, caller, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let newDescription = description ?? current.description
             let newOwner = owner ?? current.owner
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.models SET description = \(newDescription), owner = \(newOwner), revision = revision + 1,
                     updated_by = \(caller.subject), updated_at = \(Date())
                 WHERE id = \(id) AND tenant_id = \(caller.tenant)
-                """, on: connection)
+                """)
             if let tags {
-                if replaceTags { try await count("DELETE FROM registry.model_tags WHERE model_id = \(id) AND tenant_id = \(caller.tenant)", on: connection) }
-                for (key, value) in tags { try await upsertModelTag(id, key: key, value: value, caller, on: connection) }
+                if replaceTags { try await tx.execute("DELETE FROM registry.model_tags WHERE model_id = \(id) AND tenant_id = \(caller.tenant)") }
+                for (key, value) in tags { try await upsertModelTag(id, key: key, value: value, caller, on: tx) }
             }
-            let updated = try await model(named: name, caller, on: connection)
+            let updated = try await model(named: name, caller, on: tx)
             try await emit(RegistryEvent.ModelUpdated(modelName: name, description: updated.description, owner: updated.owner, tags: updated.tags,
-                                                      updatedBy: caller.subject, updatedAt: updated.updatedAt), model: name, caller: caller, on: connection)
+                                                      updatedBy: caller.subject, updatedAt: updated.updatedAt), model: name, caller: caller, on: tx)
             return updated
         }
     }
 
-    public func renameModel(_ caller: Caller, name: String, to newName: String) async throws -> RegisteredModel {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            guard newName != name else { return try await model(named: name, caller, on: connection) }
-            let taken = try await count("""
+    func renameModel(_ caller: Caller, name: String, to newName: String) async throws -> RegisteredModel {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            guard newName != name else { return try await model(named: name, caller, on: tx) }
+            let taken = try await tx.execute("""
                 SELECT 1 FROM registry.models WHERE tenant_id = \(caller.tenant) AND name = \(newName) AND deleted_at IS NULL
-                """, on: connection)
+                """)
             guard taken == 0 else { throw RegistryError.alreadyExists("Registered model '\(newName)'") }
             let now = Date()
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.models SET name = \(newName), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                 WHERE id = \(id) AND tenant_id = \(caller.tenant)
-                """, on: connection)
+                """)
             try await emit(RegistryEvent.ModelRenamed(previousName: name, modelName: newName, renamedBy: caller.subject, renamedAt: now),
-                           model: newName, caller: caller, on: connection)
-            return try await model(named: newName, caller, on: connection)
+                           model: newName, caller: caller, on: tx)
+            return try await model(named: newName, caller, on: tx)
         }
     }
 
     /// Soft delete: the model, its versions and aliases stop resolving; the rows and history stay.
     /// A model with a protected alias set is not deleted (delete the alias first).
-    public func deleteModel(_ caller: Caller, name: String, expectedRevision: Int64? = nil) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            let current = try await model(named: name, caller, on: connection)
+    func deleteModel(_ caller: Caller, name: String, expectedRevision: Int64? = nil) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            let current = try await model(named: name, caller, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let protected = current.aliases.keys.filter(current.protectedAliases.contains).sorted()
             guard protected.isEmpty else {
                 throw RegistryError.conflict("Model '\(name)' has the protected alias \(protected.joined(separator: ", ")); delete it first.")
             }
             let now = Date()
-            try await count("UPDATE registry.models SET deleted_at = \(now), revision = revision + 1 WHERE id = \(id) AND tenant_id = \(caller.tenant)", on: connection)
-            try await count("UPDATE registry.versions SET deleted_at = \(now) WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND deleted_at IS NULL", on: connection)
-            try await count("DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant)", on: connection)
-            try await emit(RegistryEvent.ModelDeleted(modelName: name, deletedBy: caller.subject, deletedAt: now), model: name, caller: caller, on: connection)
+            try await tx.execute("UPDATE registry.models SET deleted_at = \(now), revision = revision + 1 WHERE id = \(id) AND tenant_id = \(caller.tenant)")
+            try await tx.execute("UPDATE registry.versions SET deleted_at = \(now) WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND deleted_at IS NULL")
+            try await tx.execute("DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant)")
+            try await emit(RegistryEvent.ModelDeleted(modelName: name, deletedBy: caller.subject, deletedAt: now), model: name, caller: caller, on: tx)
         }
     }
 
-    public func setModelTag(_ caller: Caller, name: String, key: String, value: String) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            try await upsertModelTag(id, key: key, value: value, caller, on: connection)
-            try await touchModel(id, caller, on: connection)
+    func setModelTag(_ caller: Caller, name: String, key: String, value: String) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            try await upsertModelTag(id, key: key, value: value, caller, on: tx)
+            try await touchModel(id, caller, on: tx)
             try await emit(RegistryEvent.TagSet(modelName: name, version: nil, key: key, value: value, setBy: caller.subject, setAt: Date()),
-                           model: name, caller: caller, on: connection)
+                           model: name, caller: caller, on: tx)
         }
     }
 
-    public func deleteModelTag(_ caller: Caller, name: String, key: String) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            let deleted = try await count("""
+    func deleteModelTag(_ caller: Caller, name: String, key: String) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            let deleted = try await tx.execute("""
                 DELETE FROM registry.model_tags WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND key = \(key) RETURNING 1
-                """, on: connection)
+                """)
             guard deleted == 1 else { throw RegistryError.notFound("Tag '\(key)' of registered model '\(name)'") }
-            try await touchModel(id, caller, on: connection)
+            try await touchModel(id, caller, on: tx)
             try await emit(RegistryEvent.TagDeleted(modelName: name, version: nil, key: key, deletedBy: caller.subject, deletedAt: Date()),
-                           model: name, caller: caller, on: connection)
+                           model: name, caller: caller, on: tx)
         }
     }
 
     /// Replaces the set of aliases that move only through governance.
-    public func setProtectedAliases(_ caller: Caller, name: String, aliases: [String]) async throws -> RegisteredModel {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(name, caller, on: connection)
-            try await count("""
+    func setProtectedAliases(_ caller: Caller, name: String, aliases: [String]) async throws -> RegisteredModel {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, caller, on: tx)
+            try await tx.execute("""
                 UPDATE registry.models SET protected_aliases = \(aliases), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
                 WHERE id = \(id) AND tenant_id = \(caller.tenant)
-                """, on: connection)
-            return try await model(named: name, caller, on: connection)
+                """)
+            return try await model(named: name, caller, on: tx)
         }
     }
 
-    func upsertModelTag(_ id: UUID, key: String, value: String, _ caller: Caller, on connection: PostgresConnection) async throws {
-        try await count("""
+    func upsertModelTag(_ id: UUID, key: String, value: String, _ caller: Caller, on tx: RegistryTransaction) async throws {
+        try await tx.execute("""
             INSERT INTO registry.model_tags VALUES (\(caller.tenant), \(id), \(key), \(value))
             ON CONFLICT (model_id, key) DO UPDATE SET value = EXCLUDED.value
-            """, on: connection)
+            """)
     }
 
-    func touchModel(_ id: UUID, _ caller: Caller, on connection: PostgresConnection) async throws {
-        try await count("""
+    func touchModel(_ id: UUID, _ caller: Caller, on tx: RegistryTransaction) async throws {
+        try await tx.execute("""
             UPDATE registry.models SET revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
             WHERE id = \(id) AND tenant_id = \(caller.tenant)
-            """, on: connection)
+            """)
     }
 
     static let modelColumns = """
@@ -252,9 +253,9 @@ extension RegistryStore {
         FROM registry.models m
         """
 
-    func models(_ query: QueryBuilder, _ caller: Caller, on connection: PostgresConnection) async throws -> [RegisteredModel] {
+    func models(_ query: QueryBuilder, _ caller: Caller, on tx: RegistryTransaction) async throws -> [RegisteredModel] {
         var result: [RegisteredModel] = []
-        let rows = try await connection.query(query.query, logger: logger)
+        let rows = try await tx.query(query.query)
         for try await row in rows {
             let (id, name, description, owner, protected, revision, createdBy, createdAt, updatedBy, updatedAt, tags, aliases) =
                 try row.decode((UUID, String, String?, String?, [String], Int64, String, Date, String, Date, String, String).self)

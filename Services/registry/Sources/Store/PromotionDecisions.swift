@@ -1,16 +1,17 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
 /// Governance's answer to a promotion.
-public enum PromotionDecision: Sendable {
+enum PromotionDecision: Sendable {
     case granted(approvalID: String)
     case rejected(cause: RegistryEvent.PromotionRejectionCause, approvalID: String?, reason: String?)
 }
 
 /// What applying a decision did.
-public enum PromotionDecisionOutcome: Sendable, Equatable {
+enum PromotionDecisionOutcome: Sendable, Equatable {
     case moved(AliasMove)
     case closed
     /// The promotion was already decided: a redelivered or late decision changes nothing.
@@ -23,14 +24,14 @@ extension RegistryStore {
     /// alias (history names the requester and the promotion); a rejected, expired or cancelled
     /// one closes with the alias unchanged.
     /// - Throws: ``RegistryError/notFound(_:)`` for a promotion this registry never opened.
-    public func apply(_ decision: PromotionDecision, promotionID: UUID, tenant: String, causation: CloudEvent,
-                      on connection: PostgresConnection) async throws -> PromotionDecisionOutcome {
+    func apply(_ decision: PromotionDecision, promotionID: UUID, tenant: String, causation: CloudEvent,
+                      on tx: RegistryTransaction) async throws -> PromotionDecisionOutcome {
         let system = Caller(tenant: tenant, subject: causation.authId ?? "governance")
         var found: (UUID, Int, String, String, String, String)?
-        for try await row in try await connection.query("""
+        for try await row in try await tx.query("""
             SELECT p.model_id, p.version, p.alias, p.state, p.requested_by, m.name FROM registry.promotions p JOIN registry.models m ON m.id = p.model_id
             WHERE p.id = \(promotionID) AND p.tenant_id = \(tenant) FOR UPDATE OF p
-            """, logger: logger).decode((UUID, Int, String, String, String, String).self) { found = row }
+            """).decode((UUID, Int, String, String, String, String).self) { found = row }
         guard let (modelID, number, alias, state, requestedBy, modelName) = found else {
             throw RegistryError.notFound("Promotion \(promotionID.uuidString.lowercased())")
         }
@@ -39,40 +40,40 @@ extension RegistryStore {
         let promotion = promotionID.uuidString.lowercased()
         switch decision {
         case .granted(let approvalID):
-            let modelLive = try await count("SELECT 1 FROM registry.models WHERE id = \(modelID) AND deleted_at IS NULL", on: connection) == 1
-            let versionLive = try await count("""
+            let modelLive = try await tx.execute("SELECT 1 FROM registry.models WHERE id = \(modelID) AND deleted_at IS NULL") == 1
+            let versionLive = try await tx.execute("""
                 SELECT 1 FROM registry.versions WHERE model_id = \(modelID) AND version = \(number) AND deleted_at IS NULL
-                """, on: connection) == 1
+                """) == 1
             guard modelLive && versionLive else {
-                try await close(promotionID, state: .rejected, approvalID: approvalID, decision: "version deleted before the grant", at: now, on: connection)
+                try await close(promotionID, state: .rejected, approvalID: approvalID, decision: "version deleted before the grant", at: now, on: tx)
                 try await emit(RegistryEvent.PromotionRejected(promotionID: promotion, modelName: modelName, version: number, alias: alias, cause: .cancelled,
                                                                approvalID: approvalID, reason: "the version was deleted before the grant", rejectedAt: now),
-                               model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+                               model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: tx)
                 return .closed
             }
             var previous: Int?
-            for try await version in try await connection.query("""
+            for try await version in try await tx.query("""
                 SELECT version FROM registry.aliases WHERE model_id = \(modelID) AND alias = \(alias) FOR UPDATE
-                """, logger: logger).decode(Int.self) { previous = version }
-            try await close(promotionID, state: .completed, approvalID: approvalID, decision: "granted", at: now, on: connection)
+                """).decode(Int.self) { previous = version }
+            try await close(promotionID, state: .completed, approvalID: approvalID, decision: "granted", at: now, on: tx)
             let move = try await moveAlias(modelID, modelName: modelName, alias: alias, from: previous, to: number, reason: "promotion \(promotion) approved",
-                                           promotion: promotionID, movedBy: requestedBy, system, at: now, causation: causation, on: connection)
+                                           promotion: promotionID, movedBy: requestedBy, system, at: now, causation: causation, on: tx)
             try await emit(RegistryEvent.PromotionCompleted(promotionID: promotion, modelName: modelName, version: number, alias: alias,
                                                             previousVersion: previous, approvalID: approvalID, completedAt: now),
-                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: tx)
             return .moved(move)
         case .rejected(let cause, let approvalID, let reason):
-            try await close(promotionID, state: .rejected, approvalID: approvalID, decision: cause.rawValue, at: now, on: connection)
+            try await close(promotionID, state: .rejected, approvalID: approvalID, decision: cause.rawValue, at: now, on: tx)
             try await emit(RegistryEvent.PromotionRejected(promotionID: promotion, modelName: modelName, version: number, alias: alias, cause: cause,
                                                            approvalID: approvalID, reason: reason, rejectedAt: now),
-                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: connection)
+                           model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: tx)
             return .closed
         }
     }
 
-    private func close(_ id: UUID, state: Promotion.State, approvalID: String?, decision: String, at now: Date, on connection: PostgresConnection) async throws {
-        try await count("""
+    private func close(_ id: UUID, state: Promotion.State, approvalID: String?, decision: String, at now: Date, on tx: RegistryTransaction) async throws {
+        try await tx.execute("""
             UPDATE registry.promotions SET state = \(state.rawValue), approval_id = \(approvalID), decision = \(decision), decided_at = \(now) WHERE id = \(id)
-            """, on: connection)
+            """)
     }
 }

@@ -1,228 +1,229 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
 extension RegistryStore {
-    public func createVersion(_ caller: Caller, modelName: String, _ new: NewModelVersion) async throws -> ModelVersion {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
+    func createVersion(_ caller: Caller, modelName: String, _ new: NewModelVersion) async throws -> ModelVersion {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
             if let parent = new.parentVersion {
-                let exists = try await count("""
+                let exists = try await tx.execute("""
                     SELECT 1 FROM registry.versions WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(parent) AND deleted_at IS NULL
-                    """, on: connection)
+                    """)
                 guard exists == 1 else { throw RegistryError.invalid(field: "parent_version", message: "is not a version of model '\(modelName)'") }
             }
             var number = 0
-            for try await next in try await connection.query("""
+            for try await next in try await tx.query("""
                 UPDATE registry.models SET next_version = next_version + 1, updated_by = \(caller.subject), updated_at = now(), revision = revision + 1
                 WHERE id = \(id) AND tenant_id = \(caller.tenant) RETURNING next_version - 1
-                """, logger: logger).decode(Int.self) { number = next }
+                """).decode(Int.self) { number = next }
             let now = Date()
             let signature = try new.signature.map(JSONText.encode)
             let params = try JSONText.encode(new.params)
             let datasets = try JSONText.encode(new.datasetVersions)
-            try await count("""
+            try await tx.execute("""
                 INSERT INTO registry.versions (tenant_id, model_id, version, source, run_id, run_link, description, status, signature, params,
                     dataset_versions, feature_views, openlineage_run_id, parent_version, created_by, created_at, updated_by, updated_at)
                 VALUES (\(caller.tenant), \(id), \(number), \(new.source), \(new.runID), \(new.runLink), \(new.description), \(new.status.rawValue),
                     \(signature)::jsonb, \(params)::jsonb, \(datasets)::jsonb, \(new.featureViews), \(new.openLineageRunID), \(new.parentVersion),
                     \(caller.subject), \(now), \(caller.subject), \(now))
-                """, on: connection)
+                """)
             for (name, value) in new.metrics {
-                try await count("INSERT INTO registry.version_metrics VALUES (\(caller.tenant), \(id), \(number), \(name), \(value))", on: connection)
+                try await tx.execute("INSERT INTO registry.version_metrics VALUES (\(caller.tenant), \(id), \(number), \(name), \(value))")
             }
             for (key, value) in new.tags {
-                try await count("INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))", on: connection)
+                try await tx.execute("INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))")
             }
             try await emit(RegistryEvent.ModelVersionCreated(
                 modelName: modelName, version: number, source: new.source, runID: new.runID, description: new.description, status: new.status,
                 signature: new.signature, metrics: new.metrics, params: new.params, tags: new.tags, datasetVersions: new.datasetVersions,
                 featureViews: new.featureViews, openLineageRunID: new.openLineageRunID, parentVersion: new.parentVersion,
-                createdBy: caller.subject, createdAt: now), model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
-            return try await version(modelName, number, caller, on: connection)
+                createdBy: caller.subject, createdAt: now), model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
+            return try await version(modelName, number, caller, on: tx)
         }
     }
 
-    public func version(_ modelName: String, _ number: Int, _ caller: Caller) async throws -> ModelVersion {
+    func version(_ modelName: String, _ number: Int, _ caller: Caller) async throws -> ModelVersion {
         try await transaction(caller) { try await version(modelName, number, caller, on: $0) }
     }
 
-    func version(_ modelName: String, _ number: Int, _ caller: Caller, on connection: PostgresConnection) async throws -> ModelVersion {
+    func version(_ modelName: String, _ number: Int, _ caller: Caller, on tx: RegistryTransaction) async throws -> ModelVersion {
         var query = QueryBuilder(Self.versionColumns)
         query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.name = \(query.bind(modelName)) AND v.version = \(query.bind(number))")
         query.append(" AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
-        guard let version = try await versions(query, on: connection).first else {
+        guard let version = try await versions(query, on: tx).first else {
             throw RegistryError.notFound("Model version \(number) of '\(modelName)'")
         }
         return version
     }
 
-    public func updateVersion(_ caller: Caller, modelName: String, version number: Int, _ change: ModelVersionChange,
+    func updateVersion(_ caller: Caller, modelName: String, version number: Int, _ change: ModelVersionChange,
                               expectedRevision: Int64? = nil) async throws -> ModelVersion {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            let current = try await version(modelName, number, caller, on: connection)
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            let current = try await version(modelName, number, caller, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let now = Date()
             let status = change.status ?? current.status
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.versions SET description = \(change.description ?? current.description), status = \(status.rawValue),
                     status_message = \(change.statusMessage ?? current.statusMessage), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                """, on: connection)
+                """)
             if let metrics = change.metrics {
                 for (name, value) in metrics {
-                    try await count("""
+                    try await tx.execute("""
                         INSERT INTO registry.version_metrics VALUES (\(caller.tenant), \(id), \(number), \(name), \(value))
                         ON CONFLICT (model_id, version, name) DO UPDATE SET value = EXCLUDED.value
-                        """, on: connection)
+                        """)
                 }
             }
-            let updated = try await version(modelName, number, caller, on: connection)
+            let updated = try await version(modelName, number, caller, on: tx)
             let subject = "models/\(modelName)/versions/\(number)"
             if status != current.status {
                 try await emit(RegistryEvent.ModelVersionStatusChanged(modelName: modelName, version: number, previousStatus: current.status, status: status,
                                                                        statusMessage: updated.statusMessage, changedBy: caller.subject, changedAt: now),
-                               model: modelName, subject: subject, caller: caller, on: connection)
+                               model: modelName, subject: subject, caller: caller, on: tx)
             }
             if change.description != nil || change.metrics != nil {
                 try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: number, description: updated.description, stage: updated.stage,
                                                                  metrics: updated.metrics, updatedBy: caller.subject, updatedAt: now),
-                               model: modelName, subject: subject, caller: caller, on: connection)
+                               model: modelName, subject: subject, caller: caller, on: tx)
             }
             return updated
         }
     }
 
     /// Moves a version to an MLflow stage; with `archiveExisting`, other versions in that stage go to Archived.
-    public func transitionStage(_ caller: Caller, modelName: String, version number: Int, to stage: ModelVersionStage,
+    func transitionStage(_ caller: Caller, modelName: String, version number: Int, to stage: ModelVersionStage,
                                 archiveExisting: Bool) async throws -> ModelVersion {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            _ = try await version(modelName, number, caller, on: connection)
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            _ = try await version(modelName, number, caller, on: tx)
             let now = Date()
             var moved: [(Int, ModelVersionStage)] = [(number, stage)]
             if archiveExisting && (stage == .staging || stage == .production) {
-                let rows = try await connection.query("""
+                let rows = try await tx.query("""
                     UPDATE registry.versions SET stage = 'Archived', revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                     WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND stage = \(stage.rawValue) AND version <> \(number) AND deleted_at IS NULL
                     RETURNING version
-                    """, logger: logger)
+                    """)
                 for try await archived in rows.decode(Int.self) { moved.append((archived, .archived)) }
             }
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.versions SET stage = \(stage.rawValue), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                """, on: connection)
+                """)
             for (changed, _) in moved {
-                let current = try await version(modelName, changed, caller, on: connection)
+                let current = try await version(modelName, changed, caller, on: tx)
                 try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
                                                                  metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
-                               model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, on: connection)
+                               model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, on: tx)
             }
-            return try await version(modelName, number, caller, on: connection)
+            return try await version(modelName, number, caller, on: tx)
         }
     }
 
     /// Soft delete; aliases pointing at the version are removed (with history), as in MLflow.
     /// A version a protected alias points to is not deleted: that alias changes only through
     /// governance or an admin's explicit alias delete.
-    public func deleteVersion(_ caller: Caller, modelName: String, version number: Int) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            let model = try await model(named: modelName, caller, on: connection)
-            _ = try await version(modelName, number, caller, on: connection)
+    func deleteVersion(_ caller: Caller, modelName: String, version number: Int) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            let model = try await model(named: modelName, caller, on: tx)
+            _ = try await version(modelName, number, caller, on: tx)
             let protected = model.aliases.filter { $0.value == number && model.protectedAliases.contains($0.key) }.keys.sorted()
             guard protected.isEmpty else {
                 throw RegistryError.conflict("Version \(number) is the target of the protected alias \(protected.joined(separator: ", ")); delete that alias first.")
             }
             let now = Date()
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.versions SET deleted_at = \(now), revision = revision + 1 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                """, on: connection)
-            let rows = try await connection.query("""
+                """)
+            let rows = try await tx.query("""
                 DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(number) RETURNING alias
-                """, logger: logger)
+                """)
             var removed: [String] = []
             for try await alias in rows.decode(String.self) { removed.append(alias) }
             for alias in removed {
-                try await recordAliasHistory(id, alias: alias, previous: number, version: nil, reason: "version deleted", promotion: nil, caller, at: now, on: connection)
+                try await recordAliasHistory(id, alias: alias, previous: number, version: nil, reason: "version deleted", promotion: nil, caller, at: now, on: tx)
                 try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: number, reason: "version deleted",
-                                                          deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: connection)
+                                                          deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: tx)
             }
-            if !removed.isEmpty { try await touchModel(id, caller, on: connection) }
+            if !removed.isEmpty { try await touchModel(id, caller, on: tx) }
             try await emit(RegistryEvent.ModelVersionDeleted(modelName: modelName, version: number, deletedBy: caller.subject, deletedAt: now),
-                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
     }
 
-    public func setVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String, value: String) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            _ = try await version(modelName, number, caller, on: connection)
-            try await count("""
+    func setVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String, value: String) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            _ = try await version(modelName, number, caller, on: tx)
+            try await tx.execute("""
                 INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))
                 ON CONFLICT (model_id, version, key) DO UPDATE SET value = EXCLUDED.value
-                """, on: connection)
-            try await bumpVersion(id, number, caller, on: connection)
+                """)
+            try await bumpVersion(id, number, caller, on: tx)
             try await emit(RegistryEvent.TagSet(modelName: modelName, version: number, key: key, value: value, setBy: caller.subject, setAt: Date()),
-                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
     }
 
-    public func deleteVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String) async throws {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            _ = try await version(modelName, number, caller, on: connection)
-            let deleted = try await count("""
+    func deleteVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String) async throws {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            _ = try await version(modelName, number, caller, on: tx)
+            let deleted = try await tx.execute("""
                 DELETE FROM registry.version_tags WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant) AND key = \(key) RETURNING 1
-                """, on: connection)
+                """)
             guard deleted == 1 else { throw RegistryError.notFound("Tag '\(key)' of model version \(number) of '\(modelName)'") }
-            try await bumpVersion(id, number, caller, on: connection)
+            try await bumpVersion(id, number, caller, on: tx)
             try await emit(RegistryEvent.TagDeleted(modelName: modelName, version: number, key: key, deletedBy: caller.subject, deletedAt: Date()),
-                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: connection)
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
     }
 
     /// Replaces a version's model card.
-    public func setCard(_ caller: Caller, modelName: String, version number: Int, card: ModelCard, expectedRevision: Int64? = nil) async throws -> ModelVersion {
-        try await transaction(caller) { connection in
-            let id = try await lockModel(modelName, caller, on: connection)
-            let current = try await version(modelName, number, caller, on: connection)
+    func setCard(_ caller: Caller, modelName: String, version number: Int, card: ModelCard, expectedRevision: Int64? = nil) async throws -> ModelVersion {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(modelName, caller, on: tx)
+            let current = try await version(modelName, number, caller, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let now = Date()
-            try await count("""
+            try await tx.execute("""
                 UPDATE registry.versions SET card = \(try JSONText.encode(card))::jsonb, revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                """, on: connection)
+                """)
             try await emit(RegistryEvent.ModelCardUpdated(modelName: modelName, version: number, card: card, completeness: card.completeness,
                                                           missingSections: card.missingSections, updatedBy: caller.subject, updatedAt: now),
-                           model: modelName, subject: "models/\(modelName)/versions/\(number)/card", caller: caller, on: connection)
-            return try await version(modelName, number, caller, on: connection)
+                           model: modelName, subject: "models/\(modelName)/versions/\(number)/card", caller: caller, on: tx)
+            return try await version(modelName, number, caller, on: tx)
         }
     }
 
     /// A version's card; an empty card when none was written.
-    public func card(_ caller: Caller, modelName: String, version number: Int) async throws -> (card: ModelCard, version: ModelVersion) {
-        try await transaction(caller) { connection in
-            let version = try await version(modelName, number, caller, on: connection)
+    func card(_ caller: Caller, modelName: String, version number: Int) async throws -> (card: ModelCard, version: ModelVersion) {
+        try await transaction(caller) { tx in
+            let version = try await version(modelName, number, caller, on: tx)
             var text: String?
-            for try await value in try await connection.query("""
+            for try await value in try await tx.query("""
                 SELECT v.card::text FROM registry.versions v JOIN registry.models m ON m.id = v.model_id
                 WHERE v.tenant_id = \(caller.tenant) AND m.name = \(modelName) AND m.deleted_at IS NULL AND v.version = \(number)
-                """, logger: logger).decode(String?.self) { text = value }
+                """).decode(String?.self) { text = value }
             let card = try JSONText.decode(text, as: ModelCard.self)
                 ?? ModelCard(trainingData: version.datasetVersions, evaluation: [], owners: [])
             return (card, version)
         }
     }
 
-    func bumpVersion(_ id: UUID, _ number: Int, _ caller: Caller, on connection: PostgresConnection) async throws {
-        try await count("""
+    func bumpVersion(_ id: UUID, _ number: Int, _ caller: Caller, on tx: RegistryTransaction) async throws {
+        try await tx.execute("""
             UPDATE registry.versions SET revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
             WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-            """, on: connection)
+            """)
     }
 
     static let versionColumns = """
@@ -234,9 +235,9 @@ extension RegistryStore {
         FROM registry.versions v JOIN registry.models m ON m.id = v.model_id AND m.tenant_id = v.tenant_id
         """
 
-    func versions(_ query: QueryBuilder, on connection: PostgresConnection) async throws -> [ModelVersion] {
+    func versions(_ query: QueryBuilder, on tx: RegistryTransaction) async throws -> [ModelVersion] {
         var result: [ModelVersion] = []
-        for try await row in try await connection.query(query.query, logger: logger) {
+        for try await row in try await tx.query(query.query) {
             let cells = row.makeRandomAccess()
             func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try cells[index].decode(T.self) }
             let status = try cell(6, String.self)

@@ -1,44 +1,45 @@
 import Foundation
+import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
 import PostgresNIO
 
 /// How a version search filters: every condition must hold.
-public struct VersionFilter: Sendable {
-    public enum Comparison: String, Sendable {
+struct VersionFilter: Sendable {
+    enum Comparison: String, Sendable {
         case equal = "=", notEqual = "<>", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
     }
 
-    public var modelName: [ModelFilter.Match] = []
-    public var runID: [String] = []
-    public var source: [ModelFilter.Match] = []
-    public var versions: [(Comparison, Int)] = []
-    public var stages: [ModelVersionStage] = []
-    public var statuses: [ModelVersionStatus] = []
+    var modelName: [ModelFilter.Match] = []
+    var runID: [String] = []
+    var source: [ModelFilter.Match] = []
+    var versions: [(Comparison, Int)] = []
+    var stages: [ModelVersionStage] = []
+    var statuses: [ModelVersionStatus] = []
     /// As in ``ModelFilter/tags``: `.notEquals` also matches versions without the tag.
-    public var tags: [(key: String, match: ModelFilter.Match)] = []
-    public var metrics: [(name: String, comparison: Comparison, value: Double)] = []
+    var tags: [(key: String, match: ModelFilter.Match)] = []
+    var metrics: [(name: String, comparison: Comparison, value: Double)] = []
 
-    public init() {}
+    init() {}
 }
 
 /// The order of a version search; model name then version break ties.
-public enum VersionOrder: Sendable, Equatable {
+enum VersionOrder: Sendable, Equatable {
     case modelAndVersion(ascending: Bool)
     case createdAt(ascending: Bool)
 }
 
 /// Where the previous page of versions ended.
-public struct VersionCursor: Codable, Sendable, Equatable {
-    public var modelName: String
-    public var version: Int
-    public var createdAt: Date?
+struct VersionCursor: Codable, Sendable, Equatable {
+    var modelName: String
+    var version: Int
+    var createdAt: Date?
 }
 
 extension RegistryStore {
-    public func searchVersions(_ caller: Caller, filter: VersionFilter, order: VersionOrder, limit: Int, after cursor: VersionCursor?) async throws
+    func searchVersions(_ caller: Caller, filter: VersionFilter, order: VersionOrder, limit: Int, after cursor: VersionCursor?) async throws
         -> (versions: [ModelVersion], next: VersionCursor?) {
-        try await transaction(caller) { connection in
+        try await transaction(caller) { tx in
             var query = QueryBuilder(Self.versionColumns)
             query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
             for match in filter.modelName { query.appendMatch("m.name", match) }
@@ -71,7 +72,7 @@ extension RegistryStore {
                 query.append(" ORDER BY v.created_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC"), v.version \(ascending ? "ASC" : "DESC")")
             }
             query.append(" LIMIT \(query.bind(limit + 1))")
-            var page = try await versions(query, on: connection)
+            var page = try await versions(query, on: tx)
             var next: VersionCursor?
             if page.count > limit {
                 page.removeLast()
@@ -82,27 +83,27 @@ extension RegistryStore {
     }
 
     /// The newest version in each stage (or in the given stages), as MLflow's latest versions.
-    public func latestVersions(_ caller: Caller, modelName: String, stages: [ModelVersionStage]) async throws -> [ModelVersion] {
-        try await transaction(caller) { connection in
-            _ = try await model(named: modelName, caller, on: connection)
-            return try await latestVersions(caller, modelNames: [modelName], stages: stages, on: connection)
+    func latestVersions(_ caller: Caller, modelName: String, stages: [ModelVersionStage]) async throws -> [ModelVersion] {
+        try await transaction(caller) { tx in
+            _ = try await model(named: modelName, caller, on: tx)
+            return try await latestVersions(caller, modelNames: [modelName], stages: stages, on: tx)
         }
     }
 
     /// The newest version per stage of each of the models, in one query (a search page's `latest_versions`).
-    public func latestVersions(_ caller: Caller, modelNames: [String]) async throws -> [String: [ModelVersion]] {
+    func latestVersions(_ caller: Caller, modelNames: [String]) async throws -> [String: [ModelVersion]] {
         guard !modelNames.isEmpty else { return [:] }
-        return try await transaction(caller) { connection in
-            Dictionary(grouping: try await latestVersions(caller, modelNames: modelNames, stages: [], on: connection), by: \.modelName)
+        return try await transaction(caller) { tx in
+            Dictionary(grouping: try await latestVersions(caller, modelNames: modelNames, stages: [], on: tx), by: \.modelName)
         }
     }
 
-    func latestVersions(_ caller: Caller, modelNames: [String], stages: [ModelVersionStage], on connection: PostgresConnection) async throws -> [ModelVersion] {
+    func latestVersions(_ caller: Caller, modelNames: [String], stages: [ModelVersionStage], on tx: RegistryTransaction) async throws -> [ModelVersion] {
         var query = QueryBuilder(Self.versionColumns)
         query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.name = ANY(\(query.bind(modelNames))) AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
         if !stages.isEmpty { query.append(" AND v.stage = ANY(\(query.bind(stages.map(\.rawValue))))") }
         query.append(" AND v.version = (SELECT max(w.version) FROM registry.versions w WHERE w.model_id = v.model_id AND w.stage = v.stage AND w.deleted_at IS NULL)")
         query.append(" ORDER BY m.name, v.version")
-        return try await versions(query, on: connection)
+        return try await versions(query, on: tx)
     }
 }

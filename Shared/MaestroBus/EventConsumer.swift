@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import MaestroEvents
+import MaestroKafka
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// A handler's verdict that an event can never be processed (bad content, not a transient
+/// condition). The event goes to `maestro.dlq` and the consumer moves on.
+public struct EventRejection: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+/// Settings of an ``EventConsumer``.
+public struct EventConsumerConfiguration: Sendable {
+    /// The consumer's name: its Kafka group id and the `maestro_consumer` header of its dead letters.
+    public var name: String
+    public var topics: [Topic]
+    public var bootstrapServers: String
+    /// First delay before retrying a transient failure; it doubles up to ``maxRetryDelay``.
+    public var initialRetryDelay: Duration
+    public var maxRetryDelay: Duration
+    /// Further settings for the underlying ``KafkaConsumer``.
+    public var kafka: KafkaConsumerConfiguration
+
+    public init(name: String, topics: [Topic], bootstrapServers: String,
+                initialRetryDelay: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(30)) {
+        self.init(name: name, subscription: topics.map(\.name), bootstrapServers: bootstrapServers,
+                  initialRetryDelay: initialRetryDelay, maxRetryDelay: maxRetryDelay)
+        self.topics = topics
+    }
+
+    /// - Parameter subscription: topic names; a name starting with `^` is a regular expression.
+    public init(name: String, subscription: [String], bootstrapServers: String, maxBatchSize: Int = 500, properties: [String: String] = [:],
+                initialRetryDelay: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(30)) {
+        self.name = name
+        self.topics = subscription.compactMap(Topic.named)
+        self.bootstrapServers = bootstrapServers
+        self.initialRetryDelay = initialRetryDelay
+        self.maxRetryDelay = maxRetryDelay
+        self.kafka = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupId: name, topics: subscription, clientId: name,
+                                                maxBatchSize: maxBatchSize, properties: properties)
+    }
+}
+
+/// The consumer pipeline every service uses to handle CloudEvents.
+///
+/// For each record, in partition order:
+/// - a record that is not a valid CloudEvent, whose data is not JSON, or whose data fails
+///   its type's JSON Schema goes to `maestro.dlq` with the error headers below;
+/// - otherwise the handler runs. If it throws ``EventRejection``, `DecodingError` or
+///   ``CloudEventError`` the record goes to `maestro.dlq`; any other error is transient and
+///   the handler is retried with capped exponential backoff, never skipped;
+/// - only then is the record's offset stored (at least once; with an inbox, effectively once).
+///
+/// A dead letter is published and acknowledged before the consumer moves on, so nothing is
+/// dropped silently.
+public final class EventConsumer: Service, Sendable {
+    public typealias Handler = @Sendable (CloudEvent, KafkaConsumerMessage) async throws -> Void
+
+    private let consumer: KafkaConsumer
+    private let stopping: StopFlag
+
+    public init(configuration: EventConsumerConfiguration, producer: KafkaProducer, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
+        let stopping = StopFlag()
+        let deadLetters = DeadLetterPublisher(consumerName: configuration.name, producer: producer)
+        let retry = RetryPolicy(initial: configuration.initialRetryDelay, max: configuration.maxRetryDelay, stopping: stopping)
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(configuration.name)"
+        let pipelineLogger = logger
+        self.stopping = stopping
+        self.consumer = try KafkaConsumer(configuration: configuration.kafka, logger: logger) { message in
+            try await EventConsumer.process(message, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
+        }
+    }
+
+    /// A consumer of raw records in batches, for a handler that must see every record as it is,
+    /// CloudEvent or not (the audit log records poison too). A batch whose handler fails is
+    /// retried with capped exponential backoff, never skipped; offsets are stored only after the
+    /// handler returns, so every record is handled at least once (with an inbox, once).
+    public init(records configuration: EventConsumerConfiguration, logger: Logger,
+                handler: @escaping @Sendable ([KafkaConsumerMessage]) async throws -> Void) throws(KafkaError) {
+        let stopping = StopFlag()
+        let retry = RetryPolicy(initial: configuration.initialRetryDelay, max: configuration.maxRetryDelay, stopping: stopping)
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(configuration.name)"
+        let pipelineLogger = logger
+        self.stopping = stopping
+        self.consumer = try KafkaConsumer.batched(configuration: configuration.kafka, logger: logger) { messages in
+            try await retry.untilDone(logger: pipelineLogger) { try await handler(messages) }
+        }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await consumer.run()
+        } onGracefulShutdown: {
+            self.stopping.set()
+        }
+    }
+
+    /// Asks the consumer to stop after the record in hand (a retried record is not stored).
+    public func triggerShutdown() {
+        stopping.set()
+        consumer.triggerShutdown()
+    }
+
+    private static func process(_ message: KafkaConsumerMessage, handler: Handler, deadLetters: DeadLetterPublisher,
+                                retry: RetryPolicy, logger: Logger) async throws {
+        let event: CloudEvent
+        do {
+            event = try CloudEvent(kafkaMessage: message)
+        } catch {
+            return try await retry.untilDone(logger: logger) { try await deadLetters.publish(message, error: error.message, logger: logger) }
+        }
+        if let schema = try? EventSchemas.schema(forType: event.type), let data = try? JSONValue(parsing: event.data) {
+            let violations = schema.violations(of: data)
+            if !violations.isEmpty {
+                let reason = "data fails the schema of \(event.type): " + violations.prefix(5).map(\.description).joined(separator: "; ")
+                return try await retry.untilDone(logger: logger) { try await deadLetters.publish(message, error: reason, logger: logger) }
+            }
+        }
+        try await retry.untilDone(logger: logger) {
+            do {
+                try await handler(event, message)
+            } catch let rejection as EventRejection {
+                try await deadLetters.publish(message, error: rejection.reason, logger: logger)
+            } catch let error as DecodingError {
+                try await deadLetters.publish(message, error: "data does not decode as \(event.type): \(error)", logger: logger)
+            } catch let error as CloudEventError {
+                try await deadLetters.publish(message, error: error.message, logger: logger)
+            }
+        }
+    }
+}
+
+/// Publishes poison records to `maestro.dlq` with the original key, value and headers plus
+/// `maestro_error`, `maestro_consumer`, `maestro_original_topic`,
+/// `maestro_original_partition` and `maestro_original_offset`.
+struct DeadLetterPublisher: Sendable {
+    static let errorHeader = "maestro_error"
+    static let consumerHeader = "maestro_consumer"
+    static let topicHeader = "maestro_original_topic"
+    static let partitionHeader = "maestro_original_partition"
+    static let offsetHeader = "maestro_original_offset"
+
+    let consumerName: String
+    let producer: KafkaProducer
+
+    func publish(_ message: KafkaConsumerMessage, error: String, logger: Logger) async throws(KafkaError) {
+        var headers = message.headers.filter { !$0.name.hasPrefix("maestro_") }
+        headers.append(KafkaHeader(name: Self.errorHeader, string: String(error.prefix(2000))))
+        headers.append(KafkaHeader(name: Self.consumerHeader, string: consumerName))
+        headers.append(KafkaHeader(name: Self.topicHeader, string: message.topic))
+        headers.append(KafkaHeader(name: Self.partitionHeader, string: String(message.partition)))
+        headers.append(KafkaHeader(name: Self.offsetHeader, string: String(message.offset)))
+        let record = KafkaProducerMessage(topic: Topic.deadLetters.name, key: message.key, value: message.value, headers: headers)
+        _ = try await producer.send(record)
+        Counter(label: "maestro_dlq_records_total", dimensions: [("consumer", consumerName), ("topic", message.topic)]).increment()
+        logger.warning("record sent to the dead-letter topic", metadata: [
+            "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
+        ])
+    }
+}
+
+/// A flag set once when the consumer should stop.
+package final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    package init() {}
+    package func set() { value.store(true, ordering: .relaxed) }
+    package var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Retries transient failures with capped exponential backoff until they succeed. Stopping
+/// the consumer ends the retries with `CancellationError`, so the record is not stored and
+/// is delivered again after a restart.
+package struct RetryPolicy: Sendable {
+    let initial: Duration
+    let max: Duration
+    let stopping: StopFlag
+
+    package init(initial: Duration, max: Duration, stopping: StopFlag) {
+        self.initial = initial
+        self.max = max
+        self.stopping = stopping
+    }
+
+    package func untilDone(logger: Logger, _ operation: () async throws -> Void) async throws {
+        var delay = initial
+        var attempt = 1
+        while true {
+            do {
+                return try await operation()
+            } catch {
+                if stopping.isSet || Task.isCancelled { throw CancellationError() }
+                logger.warning("transient failure; retrying", metadata: ["attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(error)"])
+                var slept = Duration.zero
+                while slept < delay && !stopping.isSet {
+                    let step = Swift.min(.milliseconds(100), delay - slept)
+                    try await Task.sleep(for: step)
+                    slept += step
+                }
+                if stopping.isSet { throw CancellationError() }
+                delay = Swift.min(delay * 2, max)
+                attempt += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import MaestroDomain
+import MaestroEvents
+import PostgresNIO
+
+/// A service's one way into its PostgreSQL schema: tenant transactions, the outbox, the inbox.
+///
+/// Guarantees:
+/// - **Tenant scope.** ``transaction(_:_:)`` sets `maestro.tenant` for the transaction, so
+///   row-level security shows it only the caller's tenant (repositories also filter by tenant).
+/// - **Events commit with state.** ``TenantTransaction/emit(_:key:subject:cause:correlation:actor:)``
+///   writes the event into the outbox of the same transaction: it is published if and only if the
+///   transaction commits.
+/// - **Effectively once.** ``once(consumer:event:caller:_:)`` records the event in the inbox in
+///   the same transaction as its effect.
+public struct ServiceDatabase<Domain: EventDomain>: Sendable {
+    public let client: PostgresClient
+    public let schema: String
+    public let logger: Logger
+    public let outbox: Outbox
+    public let inbox: Inbox
+
+    public init(client: PostgresClient, settings: PostgresSettings, logger: Logger) {
+        self.client = client
+        self.schema = settings.schema
+        self.logger = logger
+        self.outbox = Outbox(settings: settings)
+        self.inbox = Inbox(settings: settings)
+    }
+
+    /// Runs `body` in a transaction that sees only `caller.tenant`'s rows. An error thrown by
+    /// `body` rolls back and comes out as itself.
+    public func transaction<Result: Sendable>(_ caller: Caller, _ body: (TenantTransaction<Domain>) async throws -> Result) async throws -> Result {
+        try await client.transaction(logger: logger) { connection in
+            try await TenantScope.set(caller.tenant, on: connection, logger: logger)
+            return try await body(TenantTransaction(connection: connection, caller: caller, database: self))
+        }
+    }
+
+    /// Runs `body` in a transaction scoped to no tenant: it sees only tables without row-level
+    /// security until it enters a tenant with ``PlatformTransaction/enter(_:)``. For work that
+    /// spans tenants, such as a consumer appending one batch for many tenants.
+    public func platformTransaction<Result: Sendable>(_ body: (PlatformTransaction<Domain>) async throws -> Result) async throws -> Result {
+        try await client.transaction(logger: logger) { connection in
+            try await body(PlatformTransaction(connection: connection, database: self))
+        }
+    }
+
+    /// Runs `effect` once per `(consumer, event id)` in a tenant transaction for `caller`;
+    /// `nil` for an event already handled. A redelivered event changes nothing.
+    public func once<Result: Sendable>(consumer: String, event: CloudEvent, caller: Caller,
+                                       _ effect: (TenantTransaction<Domain>) async throws -> Result) async throws -> Result? {
+        try await transaction(caller) { transaction -> Result? in
+            guard try await inbox.claim(consumer: consumer, ids: [event.id], on: transaction.connection, logger: logger).isEmpty == false else { return nil }
+            return try await effect(transaction)
+        }
+    }
+
+    /// Runs a statement outside any transaction and tenant (tables without row-level security).
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await client.withConnection { connection in try await rowCount(query, on: connection) }
+    }
+
+    func rowCount(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+        return count
+    }
+}
+
+/// A transaction scoped to one caller's tenant; see ``ServiceDatabase/transaction(_:_:)``.
+public struct TenantTransaction<Domain: EventDomain>: Sendable {
+    public let connection: PostgresConnection
+    public let caller: Caller
+    let database: ServiceDatabase<Domain>
+
+    public var tenant: String { caller.tenant }
+    public var logger: Logger { database.logger }
+
+    /// Runs a statement and returns its rows.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: database.logger)
+    }
+
+    /// Runs a statement and returns how many rows it returned: with `RETURNING`, how many rows
+    /// it inserted, updated or deleted.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await database.rowCount(query, on: connection)
+    }
+
+    /// Enqueues one event of this service's domain on its topic, in this transaction.
+    /// - Parameters:
+    ///   - key: the Kafka key, the aggregate id (e.g. the model name).
+    ///   - subject: what the event is about, e.g. `models/fraud/versions/3`.
+    ///   - cause: the event this one answers: it continues its correlation chain.
+    ///   - correlation: the chain to join when there is no cause (a new chain otherwise).
+    ///   - actor: the acting principal (`authid`); the caller by default.
+    public func emit<Event: DomainEvent>(_ payload: Event, key: String, subject: String, cause: CloudEvent? = nil,
+                                         correlation: String? = nil, actor: String? = nil) async throws where Event.Domain == Domain {
+        let event = try CloudEvent(source: Domain.source, subject: subject, tenant: caller.tenant, payload: payload, authId: actor ?? caller.subject,
+                                   correlationId: correlation ?? cause?.correlationId, causationId: cause?.id)
+        try await database.outbox.enqueue(event, topic: Event.eventType.topic, key: key, on: connection, logger: database.logger)
+    }
+
+    /// Enqueues an event about the platform itself, which belongs to no tenant (no `tenant`
+    /// attribute), e.g. a checkpoint of audit's `_system` log; otherwise as ``emit(_:key:subject:cause:correlation:actor:)``.
+    public func emitPlatformEvent<Event: DomainEvent>(_ payload: Event, key: String, subject: String, actor: String? = nil) async throws
+        where Event.Domain == Domain {
+        let event = try CloudEvent(source: Domain.source, subject: subject, tenant: nil, payload: payload, authId: actor ?? caller.subject)
+        try await database.outbox.enqueue(event, topic: Event.eventType.topic, key: key, on: connection, logger: database.logger)
+    }
+}
+
+/// A transaction scoped to no tenant; see ``ServiceDatabase/platformTransaction(_:)``.
+public struct PlatformTransaction<Domain: EventDomain>: Sendable {
+    public let connection: PostgresConnection
+    let database: ServiceDatabase<Domain>
+
+    public var logger: Logger { database.logger }
+
+    /// Scopes the rest of the transaction to `caller.tenant` (until another `enter`).
+    public func enter(_ caller: Caller) async throws -> TenantTransaction<Domain> {
+        try await TenantScope.set(caller.tenant, on: connection, logger: database.logger)
+        return TenantTransaction(connection: connection, caller: caller, database: database)
+    }
+
+    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: database.logger)
+    }
+
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await database.rowCount(query, on: connection)
+    }
+}

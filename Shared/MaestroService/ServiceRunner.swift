@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import Logging
+import MaestroBus
+import MaestroDomain
+import MaestroKafka
+import MaestroPostgres
+import MaestroRedis
+import PostgresNIO
+import ServiceLifecycle
+
+/// Runs a ``ServiceDefinition``: the one way a Maestro service starts, serves and stops.
+///
+/// Start-up: configuration (the kit's and the service's settings, every problem reported
+/// together), logging and metrics, migrations as the schema owner
+/// (`MAESTRO_POSTGRES_MIGRATION_URL`, else `MAESTRO_POSTGRES_URL`), the clients, the service,
+/// then one `ServiceGroup`. Shutdown goes in reverse start order: the server stops accepting and
+/// finishes in-flight requests, then workers, consumers, inbox retention and the outbox relay
+/// stop (committing offsets), then Redis and PostgreSQL close, and the Kafka producer stops
+/// last, so it flushes everything the others published.
+public enum ServiceRunner {
+    /// Runs the service until SIGTERM or SIGINT. A configuration problem exits with status 2
+    /// and one line per problem; any other start-up failure with status 1.
+    public static func main<Definition: ServiceDefinition>(_ definition: Definition.Type,
+                                                            environment: [String: String] = ProcessInfo.processInfo.environment) async {
+        do {
+            try await run(definition, environment: environment)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(Definition.identity.binary): \(error)\n".utf8))
+            exit(2)
+        } catch {
+            FileHandle.standardError.write(Data("\(Definition.identity.binary): \(String(reflecting: error))\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// Reads the kit's configuration and the service's settings together.
+    public static func configuration<Definition: ServiceDefinition>(
+        _: Definition.Type, environment: [String: String]
+    ) throws(ConfigurationError) -> (ServiceConfiguration, Definition.Settings) {
+        var problems: [String] = []
+        var configuration: ServiceConfiguration?
+        do { configuration = try ServiceConfiguration(environment: environment, defaultPort: Definition.identity.defaultPort) } catch {
+            problems += error.problems
+        }
+        var reader = SettingsReader(environment: environment)
+        let settings = Definition.Settings(reading: &reader)
+        problems += reader.problems
+        guard let configuration, problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return (configuration, settings)
+    }
+
+    public static func run<Definition: ServiceDefinition>(_ definition: Definition.Type, environment: [String: String]) async throws {
+        let identity = Definition.identity
+        let (configuration, settings) = try configuration(definition, environment: environment)
+        ServiceLogging.bootstrap(configuration)
+        ServiceMetrics.bootstrap()
+        let logger = Logger(label: "maestro.\(identity.name)")
+        let postgresSettings = try await configuration.migratePostgres(schema: identity.schema, migrations: Definition.migrations(), logger: logger)
+
+        let postgres = PostgresClient(configuration: postgresSettings.clientConfiguration, backgroundLogger: logger)
+        let redis = RedisClient(configuration: try configuration.redisConfiguration(), logger: logger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: configuration.kafkaBrokers, clientId: identity.binary),
+                                         logger: logger)
+        let kit = ServiceKit(configuration: configuration, postgres: postgres, postgresSettings: postgresSettings, redis: redis, logger: logger)
+        let service = try await Definition(kit: kit, settings: settings)
+        let configuredVerifier = service.tokenVerifier == nil ? TokenVerifier(source: configuration.keySource, logger: logger) : nil
+        let verifier = service.tokenVerifier ?? configuredVerifier!
+
+        var services: [any Service] = [
+            producer, postgres, redis,
+            OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger),
+            InboxRetention(client: postgres, settings: postgresSettings, retention: configuration.inboxRetention, logger: logger),
+        ]
+        for declaration in service.consumers {
+            services.append(try declaration.consumer(configuration: configuration, producer: producer, logger: logger))
+        }
+        services += service.workers
+
+        let readiness: [ReadinessCheck] = [.postgres(postgres), .redis(redis),
+                                           .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))]
+        let router = router(for: service, configuration: configuration, verifier: verifier, redis: redis, readiness: readiness,
+                            openAPI: try Definition.openAPI(), logger: logger)
+        var app = Application(router: router,
+                              configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: identity.binary),
+                              services: services, logger: logger)
+        app.beforeServerStarts {
+            try await service.beforeServerStarts()
+            try await configuredVerifier?.load()
+        }
+        try await app.runService()
+    }
+
+    /// The service's router: the kit's middleware and standard routes, then the service's own.
+    ///
+    /// Middleware, outermost first: request id, access log, metrics, problem mapping, body size
+    /// limit; then, per route group (``ServiceRoutes``), authentication, the rate limit,
+    /// `Idempotency-Key` and role requirements.
+    public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
+                                                              redis: RedisClient?, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
+                                                              logger: Logger) -> Router<MaestroRequestContext> {
+        let router = baseRouter(configuration: configuration, errorFormats: service.errorFormats, readiness: readiness, logger: logger)
+        service.routes(ServiceRoutes(router: router, verifier: verifier, redis: redis, configuration: configuration, openAPI: openAPI))
+        return router
+    }
+
+    /// The kit's middleware and open standard routes alone (`/health/*`, `/metrics`).
+    static func baseRouter(configuration: ServiceConfiguration, errorFormats: [CompatibilityErrorFormat] = [], readiness: [ReadinessCheck],
+                           logger: Logger) -> Router<MaestroRequestContext> {
+        let router = Router(context: MaestroRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
+        router.add(middleware: ProblemMiddleware(formats: errorFormats))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        StandardRoutes.add(to: router, readiness: readiness, logger: logger)
+        return router
+    }
+
+    /// Routes for tests and benchmarks of the kit itself, declared like a service's.
+    public static func router(configuration: ServiceConfiguration, verifier: TokenVerifier, redis: RedisClient?, readiness: [ReadinessCheck] = [],
+                              openAPI: OpenAPIDocument? = nil, logger: Logger, routes: (ServiceRoutes) -> Void) -> Router<MaestroRequestContext> {
+        let router = baseRouter(configuration: configuration, readiness: readiness, logger: logger)
+        routes(ServiceRoutes(router: router, verifier: verifier, redis: redis, configuration: configuration, openAPI: openAPI))
+        return router
+    }
+}

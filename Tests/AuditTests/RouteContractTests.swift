@@ -1,0 +1,27 @@
+import Foundation
+import MaestroHTTPTestSupport
+import MaestroService
+import Testing
+@testable import Audit
+
+@Suite("Audit routes", .serialized, .timeLimit(.minutes(2)))
+struct RouteContractTests {
+    @Test("every registered route is in openapi.yaml, and every documented route is registered")
+    func routesMatchOpenAPI() async throws {
+        try await AuditHarness.with { audit in
+            let registered = RouteContract.registered(audit.router)
+            let documented = RouteContract.documented(try AuditService.openAPI())
+            #expect(!documented.isEmpty)
+            #expect(registered.subtracting(documented).sorted() == [], "registered but not documented")
+            #expect(documented.subtracting(registered).sorted() == [], "documented but not registered")
+        }
+    }
+
+    @Test("every route except the declared open ones refuses an anonymous request with 401")
+    func anonymousRequestsAreRefused() async throws {
+        try await AuditHarness.with { audit in
+            let reachable = try await RouteContract.reachableAnonymously(audit.router)
+            #expect(reachable == RouteContract.kitOpenRoutes.union([RouteContract.Route("GET", "/v1/audit/public-keys")]))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import MaestroHTTPTestSupport
+import MaestroService
+import Testing
+@testable import Registry
+
+@Suite("Registry routes", .serialized, .timeLimit(.minutes(2)))
+struct RouteContractTests {
+    @Test("every registered route is in openapi.yaml, and every documented route is registered")
+    func routesMatchOpenAPI() async throws {
+        try await RegistryHarness.with { registry in
+            // The document lists each MLflow route once; its description says every one is also
+            // served under /api/2.0/preview/mlflow/ (as MLflow's server does).
+            let registered = Set(RouteContract.registered(registry.router).map { route in
+                RouteContract.Route(route.method, route.path.replacingOccurrences(of: "/api/2.0/preview/mlflow/", with: "/api/2.0/mlflow/"))
+            })
+            let documented = RouteContract.documented(try RegistryService.openAPI())
+            #expect(!documented.isEmpty)
+            #expect(registered.subtracting(documented).sorted() == [], "registered but not documented")
+            #expect(documented.subtracting(registered).sorted() == [], "documented but not registered")
+        }
+    }
+
+    @Test("every route except the kit's open ones refuses an anonymous request with 401")
+    func anonymousRequestsAreRefused() async throws {
+        try await RegistryHarness.with { registry in
+            let reachable = try await RouteContract.reachableAnonymously(registry.router)
+            #expect(reachable == RouteContract.kitOpenRoutes)
+        }
+    }
+}
