@@ -129,16 +129,20 @@ public struct ConsumerDeclaration: Sendable {
         ConsumerDeclaration(name: name, handling: .records(subscription: subscription, maxBatchSize: maxBatchSize, properties: properties, handler))
     }
 
-    /// The running consumer.
-    public func consumer(configuration: ServiceConfiguration, producer: KafkaProducer, logger: Logger) throws(KafkaError) -> EventConsumer {
+    /// The running consumer, in group `<MAESTRO_CONSUMER_GROUP_PREFIX><name>` on the configured brokers.
+    /// - Parameter overriding: librdkafka properties set over the declaration's (tests shorten
+    ///   session timeouts with it).
+    public func consumer(configuration: ServiceConfiguration, producer: KafkaProducer, logger: Logger,
+                         overriding overrides: [String: String] = [:]) throws(KafkaError) -> EventConsumer {
         let group = configuration.consumerGroup(name)
         switch handling {
         case .events(let topics, let handler):
-            return try EventConsumer(configuration: EventConsumerConfiguration(name: group, topics: topics, bootstrapServers: configuration.kafkaBrokers),
+            return try EventConsumer(configuration: EventConsumerConfiguration(name: group, subscription: topics.map(\.name), bootstrapServers: configuration.kafkaBrokers,
+                                                                               properties: overrides),
                                      producer: producer, logger: logger, handler: handler)
         case .records(let subscription, let maxBatchSize, let properties, let handler):
             return try EventConsumer(records: EventConsumerConfiguration(name: group, subscription: [subscription], bootstrapServers: configuration.kafkaBrokers,
-                                                                         maxBatchSize: maxBatchSize, properties: properties),
+                                                                         maxBatchSize: maxBatchSize, properties: properties.merging(overrides) { _, override in override }),
                                      logger: logger, handler: handler)
         }
     }

@@ -2,7 +2,9 @@ import Foundation
 import MaestroAuditLog
 import MaestroBus
 import MaestroEvents
+import MaestroHTTPTestSupport
 import MaestroKafka
+import MaestroService
 import MaestroTestSupport
 import Testing
 @testable import Audit
@@ -27,7 +29,7 @@ struct IngestTests {
             }
             for event in events { _ = try await producer.send(event.kafkaMessage(topic: "maestro.registry.events", key: event.subject!)) }
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 1".utf8)))
-            try await ingest(harness, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (30, 1) })
+            try await ingest(harness, producer: producer, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (30, 1) })
             #expect(try await sizes(harness) == (30, 1))
 
             // A relay publishes the same events again (same ids, new offsets); new records arrive; the consumer restarts with its group.
@@ -36,7 +38,7 @@ struct IngestTests {
                                    data: Array(#"{"name":"m1"}"#.utf8))
             _ = try await producer.send(later.kafkaMessage(topic: "maestro.registry.events", key: "models/m1"))
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 2".utf8)))
-            try await ingest(harness, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (31, 2) })
+            try await ingest(harness, producer: producer, from: broker.bootstrapServers, group: group, until: { try await sizes(harness) == (31, 2) })
             #expect(try await sizes(harness) == (31, 2))
 
             // A new group replays every topic from the start; a sentinel last on each partition shows it read them all.
@@ -44,7 +46,7 @@ struct IngestTests {
                                       data: Array(#"{"name":"sentinel"}"#.utf8))
             _ = try await producer.send(sentinel.kafkaMessage(topic: "maestro.registry.events", key: "models/sentinel"))
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 3".utf8)))
-            try await ingest(harness, from: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("audit-replay"), until: { try await sizes(harness) == (32, 3) })
+            try await ingest(harness, producer: producer, from: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("audit-replay"), until: { try await sizes(harness) == (32, 3) })
             #expect(try await sizes(harness) == (32, 3))
             let types = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100).map(\.eventType)
             #expect(types.filter { $0 == "io.maestro.registry.model.created.v1" }.count == 31)
@@ -77,16 +79,18 @@ struct IngestTests {
         (try await harness.store.signedHead(of: "acme").treeSize, try await harness.store.signedHead(of: AuditRecord.systemLog).treeSize)
     }
 
-    /// Runs the service's ingest, in the kit's batched consumer with the service's subscription,
-    /// batch size and librdkafka settings, as consumer group `group`, until `done` holds (or
-    /// 60 s pass), then stops it.
-    private func ingest(_ harness: AuditHarness, from bootstrapServers: String, group: String, until done: () async throws -> Bool) async throws {
+    /// Runs the service's declared ingest consumer, as the kit runs it, on `bootstrapServers`
+    /// with consumer group `group`, until `done` holds (or 60 s pass), then stops it.
+    private func ingest(_ harness: AuditHarness, producer: KafkaProducer, from bootstrapServers: String, group: String,
+                        until done: () async throws -> Bool) async throws {
+        let declaration = try #require(harness.service.consumers.first)
         #expect(harness.service.consumers.map(\.name) == [AuditLogStore.consumerName])
-        let configuration = EventConsumerConfiguration(
-            name: group, subscription: [harness.service.settings.topicPattern], bootstrapServers: bootstrapServers, maxBatchSize: AuditService.ingestBatchSize,
-            // The mock cluster lets a restarted member rejoin only after the old one's session expires (45 s by default).
-            properties: AuditService.ingestProperties.merging(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]) { _, test in test })
-        let ingest = try EventConsumer(records: configuration, logger: AuditHarness.logger, handler: harness.service.ingest.handle)
+        var configuration = harness.base.kit.configuration
+        configuration.kafkaBrokers = bootstrapServers
+        configuration.consumerGroupPrefix = group + "."
+        // The mock cluster lets a restarted member rejoin only after the old one's session expires (45 s by default).
+        let ingest = try declaration.consumer(configuration: configuration, producer: producer, logger: AuditHarness.logger,
+                                              overriding: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
         let task = Task { try await ingest.run() }
         let deadline = ContinuousClock.now + .seconds(60)
         while try await !done(), ContinuousClock.now < deadline {

@@ -17,16 +17,14 @@ import Testing
 /// database, the signing key and the bootstrap admin of the service's own start, and the full
 /// router verifying tokens against governance's own key set. The bootstrap registers a key the
 /// harness chose (`MAESTRO_BOOTSTRAP_ADMIN_KEY`), so tests can exchange it.
-struct GovernanceHarness: @unchecked Sendable {
+struct GovernanceHarness: Sendable {
     /// The kit's harness: database, clients, the service as the kit builds it.
     let base: ServiceHarness<GovernanceService>
-    /// The service the router serves: the kit harness's, or one with adjusted settings.
-    let service: GovernanceService
-    /// Complete before a test sees the harness, and only read afterwards.
-    let router: Router<MaestroRequestContext>
     /// The admin API key of the bootstrap (tenant `default`, principal `admin`).
     let adminKey: String
 
+    var service: GovernanceService { base.service }
+    var router: Router<MaestroRequestContext> { base.router }
     var store: IdentityStore { service.store }
     var approvals: ApprovalStore { service.approvals }
     var settings: GovernanceSettings { service.settings }
@@ -39,23 +37,13 @@ struct GovernanceHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - environment: further `MAESTRO_*` variables; a `MAESTRO_BOOTSTRAP_ADMIN_KEY` given here
     ///     is the admin key, otherwise the harness makes one.
-    ///   - adjust: changes settings that have no variable (e.g. the key publish lead); the
-    ///     service is then built again on the same clients, with the kit's router.
-    static func with<Result: Sendable>(environment: [String: String] = [:], adjusting adjust: (@Sendable (inout GovernanceSettings) -> Void)? = nil,
+    ///   - adjust: changes settings that have no variable (e.g. the key publish lead).
+    static func with<Result: Sendable>(environment: [String: String] = [:], adjusting adjust: (inout GovernanceSettings) -> Void = { _ in },
                                        _ body: (GovernanceHarness) async throws -> Result) async throws -> Result {
         let adminKey = environment["MAESTRO_BOOTSTRAP_ADMIN_KEY"] ?? APIKeySecret.generate().text
         let environment = environment.merging(["MAESTRO_BOOTSTRAP_ADMIN_KEY": adminKey]) { given, _ in given }
-        return try await ServiceHarness<GovernanceService>.with(environment: environment) { base in
-            guard let adjust else {
-                return try await body(GovernanceHarness(base: base, service: base.service, router: base.router, adminKey: adminKey))
-            }
-            var settings = base.settings
-            adjust(&settings)
-            let service = GovernanceService(kit: base.kit, settings: settings)
-            guard let verifier = service.tokenVerifier else { throw TestSetupError("governance declares no token verifier of its own") }
-            let router = ServiceRunner.router(for: service, configuration: base.kit.configuration, verifier: verifier, redis: base.redis, readiness: [],
-                                              openAPI: try GovernanceService.openAPI(), logger: logger)
-            return try await body(GovernanceHarness(base: base, service: service, router: router, adminKey: adminKey))
+        return try await ServiceHarness<GovernanceService>.with(environment: environment, adjusting: adjust) { base in
+            try await body(GovernanceHarness(base: base, adminKey: adminKey))
         }
     }
 
@@ -68,14 +56,8 @@ struct GovernanceHarness: @unchecked Sendable {
         try await base.asOwner(body)
     }
 
-    /// The outbox's events, oldest first, as (type, key, data text).
-    func outboxEvents() async throws -> [(type: String, key: String, data: String)] {
-        try await asOwner { owner in
-            var events: [(String, String, String)] = []
-            let rows = try await owner.query("SELECT ce_type, key, convert_from(data, 'UTF8') FROM governance.outbox ORDER BY id", logger: Self.logger)
-            for try await row in rows.decode((String, String, String).self) { events.append(row) }
-            return events
-        }
+    func outboxEvents() async throws -> [OutboxEvent] {
+        try await base.outboxEvents()
     }
 }
 

@@ -65,17 +65,17 @@ struct SecretStorageTests {
                 #expect(events.count == 2)
                 let event = try #require(events.last)
                 #expect(event.key == "principals/\(principal)")
-                #expect(!event.data.contains(parsed.secret))
-                let data = try JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8))
-                guard case .object(let object) = data else { throw TestSetupError("event data is not an object: \(event.data)") }
+                #expect(!event.text.contains(parsed.secret))
+                let data = try JSONDecoder().decode(JSONValue.self, from: Data(event.text.utf8))
+                guard case .object(let object) = data else { throw TestSetupError("event data is not an object: \(event.text)") }
                 #expect(object.values.contains(.string(parsed.prefix)))
                 #expect(object.values.contains(.string(principal)))
                 #expect(object.values.contains(.string("deploy")))
 
                 let all = try await governance.outboxEvents()
                 for stored in all {
-                    #expect(!stored.data.contains(parsed.secret))
-                    #expect(!stored.data.contains(governance.adminKey.suffix(43)))
+                    #expect(!stored.text.contains(parsed.secret))
+                    #expect(!stored.text.contains(governance.adminKey.suffix(43)))
                 }
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MaestroEvents
 import MaestroPostgres
 import MaestroRedis
 import MaestroService
@@ -31,8 +32,11 @@ public struct ServiceHarness<Definition: ServiceDefinition>: @unchecked Sendable
     }
 
     /// Runs `body` with a fresh service; the PostgreSQL and Redis clients run around it.
-    /// - Parameter environment: further `MAESTRO_*` variables, the service's settings among them.
-    public static func with<Result: Sendable>(environment: [String: String] = [:], _ body: (ServiceHarness) async throws -> Result) async throws -> Result {
+    /// - Parameters:
+    ///   - environment: further `MAESTRO_*` variables, the service's settings among them.
+    ///   - adjust: changes settings that no variable sets (e.g. to make a wait zero in a test).
+    public static func with<Result: Sendable>(environment: [String: String] = [:], adjusting adjust: (inout Definition.Settings) -> Void = { _ in },
+                                              _ body: (ServiceHarness) async throws -> Result) async throws -> Result {
         let logger = Self.logger
         let schema = Definition.identity.schema
         let database: TestDatabase
@@ -48,11 +52,12 @@ public struct ServiceHarness<Definition: ServiceDefinition>: @unchecked Sendable
         let client = makeClient(postgresSettings)
         let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("maestro-\(Definition.identity.name)-tests-\(UUID().uuidString)")
         let signingKey = try DevSigningKey.loadOrCreate(in: keyDirectory, keyID: "\(Definition.identity.name)-test")
-        let (configuration, settings) = try ServiceRunner.configuration(Definition.self, environment: [
+        var (configuration, settings) = try ServiceRunner.configuration(Definition.self, environment: [
             "MAESTRO_JWKS_FILE": keyDirectory.appendingPathComponent(DevSigningKey.jwksFile).path,
             "MAESTRO_REDIS_URL": try RedisTestSupport.configuredURL(),
             "MAESTRO_RATE_LIMIT_RPS": "100000", "MAESTRO_RATE_LIMIT_BURST": "100000",
         ].merging(environment) { _, given in given })
+        adjust(&settings)
         let redis = RedisClient(configuration: try configuration.redisConfiguration(poolSize: 4), logger: logger)
         defer { Task { await redis.close() } }
         let kit = ServiceKit(configuration: configuration, postgres: client, postgresSettings: postgresSettings, redis: redis, logger: logger)
@@ -80,5 +85,33 @@ public struct ServiceHarness<Definition: ServiceDefinition>: @unchecked Sendable
     /// Runs `body` with a client on the schema owner's role, which row-level security does not limit.
     public func asOwner<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
         try await withRunning(makeClient(try database.ownerSettings(schema: Definition.identity.schema)), body)
+    }
+
+    /// The events the service's outbox holds, oldest first.
+    public func outboxEvents() async throws -> [OutboxEvent] {
+        try await asOwner { owner in
+            var events: [OutboxEvent] = []
+            let rows = try await owner.query("""
+                SELECT ce_type, key, convert_from(data, 'UTF8') FROM \(unescaped: Definition.identity.schema).outbox ORDER BY id
+                """, logger: Self.logger)
+            for try await (type, key, text) in rows.decode((String, String, String).self) {
+                events.append(OutboxEvent(type: type, key: key, text: text))
+            }
+            return events
+        }
+    }
+}
+
+/// An event as the outbox stores it.
+public struct OutboxEvent: Sendable {
+    public let type: String
+    public let key: String
+    /// The `data`, as stored.
+    public let text: String
+
+    /// The `data`'s members; empty when it is not a JSON object.
+    public var data: [String: JSONValue] {
+        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return [:] }
+        return object
     }
 }

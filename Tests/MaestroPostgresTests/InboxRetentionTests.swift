@@ -65,6 +65,20 @@ struct InboxRetentionTests {
         (0..<count).map { "\(prefix)-\($0)" }
     }
 
+    /// Runs `service` in a ServiceGroup while `body` runs, then shuts the group down gracefully
+    /// and expects it to stop without an error.
+    func withService<Value>(_ service: InboxRetention, _ body: () async throws -> Value) async throws -> Value {
+        let group = ServiceGroup(services: [service], logger: TestDatabase.logger)
+        let running = Running { try await group.run() }
+        let result: Result<Value, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        await group.triggerGracefulShutdown()
+        let outcome = await running.outcome()
+        #expect(outcome.stopped, "the service stops on graceful shutdown")
+        #expect(outcome.error == nil, "the service stops without an error: \(String(describing: outcome.error))")
+        return try result.get()
+    }
+
     /// Polls `condition` until it holds, for at most 30 s; returns whether it held.
     func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(30)
@@ -84,12 +98,9 @@ struct InboxRetentionTests {
             try await fixture.age(expired + ids("expired-other", 5), by: Self.expired)
             try await fixture.age(recent, by: Self.recent)
 
-            let group = ServiceGroup(services: [fixture.retention()], logger: TestDatabase.logger)
-            let running = Task { try await group.run() }
-            let pruned = try await eventually { try await fixture.remaining().count <= 20 }
-            await group.triggerGracefulShutdown()
-            try await running.value
-
+            let pruned = try await withService(fixture.retention()) {
+                try await eventually { try await fixture.remaining().count <= 20 }
+            }
             #expect(pruned, "the first run deletes the expired entries")
             #expect(try await fixture.remaining() == Set(recent + fresh))
         }
@@ -118,11 +129,9 @@ struct InboxRetentionTests {
             try await fixture.record(expired + recent)
             try await fixture.age(expired, by: Self.expired)
             // With a one-hour interval only the run at start happens during the test.
-            let group = ServiceGroup(services: [fixture.retention(batchSize: 7)], logger: TestDatabase.logger)
-            let running = Task { try await group.run() }
-            let drained = try await eventually { try await fixture.remaining() == Set(recent) }
-            await group.triggerGracefulShutdown()
-            try await running.value
+            let drained = try await withService(fixture.retention(batchSize: 7)) {
+                try await eventually { try await fixture.remaining() == Set(recent) }
+            }
             #expect(drained, "one run deletes all \(expired.count) expired entries in batches of 7")
             #expect(try await fixture.remaining() == Set(recent))
         }
@@ -142,11 +151,9 @@ struct InboxRetentionTests {
             try await fixture.age([old.id], by: Self.expired)
             try await fixture.age([young.id], by: Self.recent)
 
-            let group = ServiceGroup(services: [fixture.retention()], logger: TestDatabase.logger)
-            let running = Task { try await group.run() }
-            let pruned = try await eventually { try await fixture.remaining() == [young.id] }
-            await group.triggerGracefulShutdown()
-            try await running.value
+            let pruned = try await withService(fixture.retention()) {
+                try await eventually { try await fixture.remaining() == [young.id] }
+            }
             #expect(pruned)
 
             #expect(try await deliver(old), "the pruned event's redelivery is applied again")
@@ -155,32 +162,37 @@ struct InboxRetentionTests {
         }
     }
 
-    @Test("graceful shutdown stops the service while it waits for its next run")
+    // The next run is an hour away: a service that ignored the shutdown would still be waiting
+    // when the time limit cancels the test, and `stopped` would be false.
+    @Test("graceful shutdown stops the service while it waits for its next run", .timeLimit(.minutes(1)))
     func stopsOnGracefulShutdown() async throws {
         try await withFixture { fixture in
             let expired = ids("expired", 3)
             try await fixture.record(expired)
             try await fixture.age(expired, by: Self.expired)
-            // The next run is an hour away: a service that ignored the shutdown would outlive the test's time limit.
             let group = ServiceGroup(services: [fixture.retention(interval: .seconds(3600))], logger: TestDatabase.logger)
-            let running = Task { try await group.run() }
+            let running = Running { try await group.run() }
             #expect(try await eventually { try await fixture.remaining().isEmpty }, "the run at start happened")
             await group.triggerGracefulShutdown()
-            try await running.value
+            let outcome = await running.outcome()
+            #expect(outcome.stopped, "the service stops on graceful shutdown")
+            #expect(outcome.error == nil, "\(String(describing: outcome.error))")
         }
     }
 
-    @Test("cancelling the task running the service stops it without an error")
+    @Test("cancelling the task running the service stops it without an error", .timeLimit(.minutes(1)))
     func stopsOnCancellation() async throws {
         try await withFixture { fixture in
             let expired = ids("expired", 3)
             try await fixture.record(expired)
             try await fixture.age(expired, by: Self.expired)
             let retention = fixture.retention(interval: .seconds(3600))
-            let running = Task { try await retention.run() }
+            let running = Running { try await retention.run() }
             #expect(try await eventually { try await fixture.remaining().isEmpty }, "the run at start happened")
             running.cancel()
-            try await running.value
+            let outcome = await running.outcome()
+            #expect(outcome.stopped, "the service stops when its task is cancelled")
+            #expect(outcome.error == nil, "\(String(describing: outcome.error))")
         }
     }
 
@@ -196,20 +208,48 @@ struct InboxRetentionTests {
             let records = LogRecords()
             var logger = Logger(label: "maestro.test.inbox-retention") { _ in CapturingLogHandler(records: records) }
             logger.logLevel = .info
-            let group = ServiceGroup(services: [fixture.retention(interval: .milliseconds(100), logger: logger)], logger: TestDatabase.logger)
-            let running = Task { try await group.run() }
+            try await withService(fixture.retention(interval: .milliseconds(100), logger: logger)) {
+                let failedTwice = try await eventually { records.failures.count >= 2 }
+                #expect(failedTwice, "a failed run is logged, and the next run comes after it")
+                #expect(records.failures.first?.metadata["schema"] == "\(fixture.settings.schema)")
+                #expect(try await fixture.remaining().count == 20)
 
-            let failedTwice = try await eventually { records.failures.count >= 2 }
-            #expect(failedTwice, "a failed run is logged, and the next run comes after it")
-            #expect(records.failures.first?.metadata["schema"] == "\(fixture.settings.schema)")
-            #expect(try await fixture.remaining().count == 20)
-
-            try await fixture.owner.query("GRANT DELETE ON \(unescaped: table) TO \(unescaped: role)", logger: TestDatabase.logger)
-            let recovered = try await eventually { try await fixture.remaining().isEmpty }
-            await group.triggerGracefulShutdown()
-            try await running.value
-            #expect(recovered, "the service survived the failures and pruned afterwards")
+                try await fixture.owner.query("GRANT DELETE ON \(unescaped: table) TO \(unescaped: role)", logger: TestDatabase.logger)
+                let recovered = try await eventually { try await fixture.remaining().isEmpty }
+                #expect(recovered, "the service survived the failures and pruned afterwards")
+            }
         }
+    }
+}
+
+/// An operation running in its own task, whose end can be awaited without hanging the test:
+/// waiting gives up when the waiting task is cancelled (a test's time limit).
+private struct Running: Sendable {
+    private let task: Task<Void, Never>
+    private let ended: AsyncStream<(any Error)?>
+
+    init(_ operation: @escaping @Sendable () async throws -> Void) {
+        let (ended, continuation) = AsyncStream<(any Error)?>.makeStream()
+        self.ended = ended
+        self.task = Task {
+            do {
+                try await operation()
+                continuation.yield(nil)
+            } catch {
+                continuation.yield(error)
+            }
+            continuation.finish()
+        }
+    }
+
+    func cancel() {
+        task.cancel()
+    }
+
+    /// Whether the operation ended before the waiting task was cancelled, and the error it threw.
+    func outcome() async -> (stopped: Bool, error: (any Error)?) {
+        for await error in ended { return (true, error) }
+        return (false, nil)
     }
 }
 

@@ -21,7 +21,7 @@ struct ServiceShapeTests {
         return files.sorted { $0.0 < $1.0 }
     }
 
-    @Test("every service folder is in the catalog, and each one's sources are the entry file plus the template's folders")
+    @Test("every service folder is in the catalog, and each one's sources are the entry file, its settings and the template's folders")
     func folders() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.services.path).filter { !$0.hasPrefix(".") }
         #expect(!names.isEmpty)
@@ -30,11 +30,12 @@ struct ServiceShapeTests {
             let sources = Self.services.appendingPathComponent("\(name)/Sources")
             for entry in try FileManager.default.contentsOfDirectory(atPath: sources.path) {
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: sources.appendingPathComponent(entry).path, isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: sources.appendingPathComponent(entry).path, isDirectory: &isDirectory)
                 if isDirectory.boolValue {
                     #expect(Self.folders.contains(entry), "Services/\(name)/Sources/\(entry) is not one of \(Self.folders.sorted())")
                 } else {
-                    #expect(entry.hasSuffix("Service.swift"), "Services/\(name)/Sources/\(entry): only the entry file sits beside the folders")
+                    #expect(entry.hasSuffix("Service.swift") || entry.hasSuffix("Settings.swift"),
+                            "Services/\(name)/Sources/\(entry): only the entry file and the settings sit beside the folders")
                 }
             }
         }

@@ -14,17 +14,4 @@ extension ServiceHarness where Definition == RegistryService {
 
     var store: RegistryStore { service.store }
     var cache: AliasCache { service.cache }
-
-    /// The events the outbox holds, oldest first, as (type, key, data).
-    func outboxEvents() async throws -> [(type: String, key: String, data: [String: JSONValue])] {
-        try await asOwner { owner in
-            var events: [(String, String, [String: JSONValue])] = []
-            let rows = try await owner.query("SELECT ce_type, key, convert_from(data, 'UTF8') FROM registry.outbox ORDER BY id", logger: Self.logger)
-            for try await (type, key, data) in rows.decode((String, String, String).self) {
-                guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8)) else { continue }
-                events.append((type, key, object))
-            }
-            return events
-        }
-    }
 }

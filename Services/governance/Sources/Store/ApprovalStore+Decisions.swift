@@ -78,7 +78,7 @@ extension ApprovalStore {
             SELECT name, kind, passed, reason, evidence::text FROM governance.approval_checks WHERE approval_id = \(id) ORDER BY name
             """).decode((String, String, Bool, String, String).self) {
             checks.append(CheckResult(name: name, kind: GovernanceEvent.CheckKind(rawValue: kind) ?? .metricThreshold, passed: passed, reason: reason,
-                                      evidence: (try? JSONDecoder().decode([String: ScalarValue].self, from: Data(evidence.utf8))) ?? [:]))
+                                      evidence: (try? JSONText.decode(evidence, as: [String: ScalarValue].self)) ?? [:]))
         }
         var decisions: [ApprovalRequest.Decision] = []
         for try await (principal, approve, comment, at) in try await tx.query("""
@@ -86,8 +86,8 @@ extension ApprovalStore {
             """).decode((String, Bool, String?, Date).self) {
             decisions.append(ApprovalRequest.Decision(principal: principal, approve: approve, comment: comment, at: at))
         }
-        let promotion = try promotionText.map { try JSONDecoder().decode(GovernanceEvent.PromotionRef.self, from: Data($0.utf8)) }
-        let request = ApprovalRequest(restoring: ApprovalRequest.State(rawValue: stateText) ?? .pending, policy: try Self.decode(policyText),
+        let promotion = try JSONText.decode(promotionText, as: GovernanceEvent.PromotionRef.self)
+        let request = ApprovalRequest(restoring: ApprovalRequest.State(rawValue: stateText) ?? .pending, policy: try JSONText.decode(policyText, as: GovernanceEvent.ApprovalPolicy.self),
                                       requester: requester, requestedAt: requestedAt, expiresAt: expiresAt, checks: checks, decisions: decisions)
         return StoredApproval(id: id, subject: subject, promotion: promotion, correlationID: correlation, expiresAt: expiresAt, request: request)
     }

@@ -24,8 +24,8 @@ extension ApprovalStore {
         try await tx.execute("""
             INSERT INTO governance.approval_requests (tenant_id, id, subject, promotion, policy_id, policy_revision, policy, facts, state, reason,
                 requested_by, requested_at, expires_at, correlation_id)
-            VALUES (\(tx.tenant), \(id), \(subject), \(try Self.json(promotion))::jsonb, \(stored.id), \(stored.revision), \(try Self.encode(stored.policy))::jsonb,
-                \(try Self.json(FactsRecord(facts)))::jsonb, 'PENDING', \(requested.reason), \(requested.requestedBy), \(now), \(expires), \(event.correlationId ?? event.id))
+            VALUES (\(tx.tenant), \(id), \(subject), \(try JSONText.encode(promotion))::jsonb, \(stored.id), \(stored.revision), \(try JSONText.encode(stored.policy))::jsonb,
+                \(try JSONText.encode(FactsRecord(facts)))::jsonb, 'PENDING', \(requested.reason), \(requested.requestedBy), \(now), \(expires), \(event.correlationId ?? event.id))
             """)
         let approval = id.uuidString.lowercased()
         try await tx.emit(GovernanceEvent.ApprovalRequested(approvalID: approval, subject: subject, promotion: promotion,
@@ -37,7 +37,7 @@ extension ApprovalStore {
         for check in checks {
             try await tx.execute("""
                 INSERT INTO governance.approval_checks VALUES (\(tx.tenant), \(id), \(check.name), \(check.kind.rawValue), \(check.passed), \(check.reason),
-                    \(try Self.json(check.evidence))::jsonb, \(now))
+                    \(try JSONText.encode(check.evidence))::jsonb, \(now))
                 """)
             try await tx.emit(GovernanceEvent.ApprovalCheckEvaluated(approvalID: approval, subject: subject, check: check.name, kind: check.kind, passed: check.passed,
                                                                      reason: check.reason, evidence: check.evidence, evaluatedAt: now),
@@ -59,7 +59,7 @@ extension ApprovalStore {
             try await tx.execute("""
                 INSERT INTO governance.approval_requests (tenant_id, id, subject, promotion, policy_id, policy_revision, policy, facts, state, reason,
                     requested_by, requested_at, expires_at, correlation_id)
-                VALUES (\(tx.tenant), \(id), \(subject), NULL, \(stored.id), \(stored.revision), \(try Self.encode(stored.policy))::jsonb, '{}'::jsonb, 'PENDING',
+                VALUES (\(tx.tenant), \(id), \(subject), NULL, \(stored.id), \(stored.revision), \(try JSONText.encode(stored.policy))::jsonb, '{}'::jsonb, 'PENDING',
                     \(reason), \(caller.subject), \(now), \(expires), \(correlation))
                 """)
             try await tx.emit(GovernanceEvent.ApprovalRequested(approvalID: id.uuidString.lowercased(), subject: subject, promotion: nil,
@@ -69,10 +69,6 @@ extension ApprovalStore {
                               key: subject, subject: subject, correlation: correlation)
             return try await load(id, lock: false, on: tx)
         }
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 }
 

@@ -27,7 +27,7 @@ struct ApprovalStore: Sendable {
     func setPolicy(_ policy: GovernanceEvent.ApprovalPolicy, model: String?, as caller: Caller) async throws -> StoredPolicy {
         try await database.transaction(caller) { tx in
             let scope = model == nil ? "tenant" : "model"
-            let text = try Self.encode(policy)
+            let text = try JSONText.encode(policy)
             var stored: (UUID, Int)?
             for try await row in try await tx.query("""
                 INSERT INTO governance.policies VALUES (\(tx.tenant), \(UUID()), \(scope), \(model), 1, \(text)::jsonb, \(caller.subject), \(Date()))
@@ -51,16 +51,9 @@ struct ApprovalStore: Sendable {
             WHERE tenant_id = \(tx.tenant) AND (scope = 'tenant' OR (scope = 'model' AND model_name = \(model)))
             ORDER BY scope = 'model' DESC LIMIT 1
             """).decode((UUID, Int, String).self) {
-            return StoredPolicy(id: id, revision: revision, policy: try Self.decode(text))
+            return StoredPolicy(id: id, revision: revision, policy: try JSONText.decode(text, as: GovernanceEvent.ApprovalPolicy.self))
         }
         return StoredPolicy(id: nil, revision: 1, policy: Self.defaultPolicy)
     }
 
-    static func encode(_ policy: GovernanceEvent.ApprovalPolicy) throws -> String {
-        String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
-    }
-
-    static func decode(_ text: String) throws -> GovernanceEvent.ApprovalPolicy {
-        try JSONDecoder().decode(GovernanceEvent.ApprovalPolicy.self, from: Data(text.utf8))
-    }
 }

@@ -260,8 +260,8 @@ extension RegistryStore {
             let (id, name, description, owner, protected, revision, createdBy, createdAt, updatedBy, updatedAt, tags, aliases) =
                 try row.decode((UUID, String, String?, String?, [String], Int64, String, Date, String, Date, String, String).self)
             result.append(RegisteredModel(id: id, name: name, description: description, owner: owner,
-                                          tags: try JSONText.decode(tags, as: [String: String].self) ?? [:],
-                                          aliases: try JSONText.decode(aliases, as: [String: Int].self) ?? [:],
+                                          tags: try JSONText.decode(tags, as: [String: String].self),
+                                          aliases: try JSONText.decode(aliases, as: [String: Int].self),
                                           protectedAliases: protected, revision: revision, createdBy: createdBy, createdAt: createdAt,
                                           updatedBy: updatedBy, updatedAt: updatedAt))
         }

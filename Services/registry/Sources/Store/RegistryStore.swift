@@ -38,17 +38,3 @@ struct RegistryStore: Sendable {
         throw RegistryError.notFound("Registered model '\(name)'")
     }
 }
-
-/// JSON text for jsonb columns, bound as text and cast in SQL.
-enum JSONText {
-    static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decode<Value: Decodable>(_ text: String?, as _: Value.Type) throws -> Value? {
-        guard let text else { return nil }
-        return try JSONDecoder().decode(Value.self, from: Data(text.utf8))
-    }
-}

@@ -1,0 +1,46 @@
+import Foundation
+import MaestroService
+
+/// The audit service's own settings (`MAESTRO_AUDIT_*`), read with the kit's.
+struct AuditSettings: ServiceSettings {
+    /// The Ed25519 checkpoint key: a file holding the 32-byte seed in base64, created with a
+    /// new key when missing.
+    var signingKeyFile = ".maestro/keys/audit-signing.key"
+    /// A checkpoint is signed once a log has grown by this many entries...
+    var checkpointEntries = 1000
+    /// ...or, if it has grown at all, once this long has passed since its last checkpoint.
+    var checkpointInterval: Duration = .seconds(10)
+    /// The topics recorded: a librdkafka regular expression (a leading `^`) or one topic name.
+    var topicPattern = "^maestro\\..*"
+    /// The most entries a compliance report holds; larger timelines are exported instead.
+    var reportMaxEntries = 10_000
+
+    init(reading reader: inout SettingsReader) {
+        let environment = reader.environment
+        if let file = environment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] {
+            if file.isEmpty { reader.problems.append("MAESTRO_AUDIT_SIGNING_KEY_FILE: must be a file path") } else { signingKeyFile = file }
+        }
+        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_ENTRIES"] {
+            if let value = Int(text), (1...1_000_000).contains(value) { checkpointEntries = value } else {
+                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_ENTRIES: must be a whole number from 1 to 1000000, got '\(text)'")
+            }
+        }
+        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_SECONDS"] {
+            if let value = Int(text), (1...86_400).contains(value) { checkpointInterval = .seconds(value) } else {
+                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_SECONDS: must be a whole number of seconds from 1 to 86400, got '\(text)'")
+            }
+        }
+        if let text = environment["MAESTRO_AUDIT_REPORT_MAX_ENTRIES"] {
+            if let value = Int(text), (1...100_000).contains(value) { reportMaxEntries = value } else {
+                reader.problems.append("MAESTRO_AUDIT_REPORT_MAX_ENTRIES: must be a whole number from 1 to 100000, got '\(text)'")
+            }
+        }
+        if let pattern = environment["MAESTRO_AUDIT_TOPIC_PATTERN"] {
+            if pattern.isEmpty || pattern.contains(",") {
+                reader.problems.append("MAESTRO_AUDIT_TOPIC_PATTERN: must be one topic name or one regular expression starting with ^")
+            } else {
+                topicPattern = pattern
+            }
+        }
+    }
+}

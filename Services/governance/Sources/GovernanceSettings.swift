@@ -1,0 +1,36 @@
+import Foundation
+import MaestroService
+
+/// Governance's own settings (`MAESTRO_GOVERNANCE_*`), next to the kit's.
+struct GovernanceSettings: ServiceSettings {
+    /// Lifetime of an access token unless the exchange asks for less (default 15 minutes).
+    var tokenLifetime: Duration = .seconds(15 * 60)
+    /// The longest lifetime an exchange may ask for.
+    var maxTokenLifetime: Duration = .seconds(12 * 3600)
+    /// How long a new signing key is published before it signs: longer than the verifiers'
+    /// key set refresh (5 minutes), so none meets a token from a key it has not fetched.
+    var keyPublishLead: Duration = .seconds(10 * 60)
+    /// How often pending approval requests past their deadline are expired.
+    var expiryInterval: Duration = .seconds(5)
+    /// The admin API key the first start registers, if given (`mk_<12 hex>_<43 base64url>`).
+    var bootstrapAdminKey: String?
+
+    init(reading reader: inout SettingsReader) {
+        if let minutes = reader.value("MAESTRO_GOVERNANCE_TOKEN_MINUTES") {
+            if let value = Int(minutes), (1...720).contains(value) { tokenLifetime = .seconds(value * 60) } else {
+                reader.problems.append("MAESTRO_GOVERNANCE_TOKEN_MINUTES: must be a whole number of minutes from 1 to 720, got '\(minutes)'")
+            }
+        }
+        if let seconds = reader.value("MAESTRO_GOVERNANCE_EXPIRY_SECONDS") {
+            if let value = Int(seconds), (1...3600).contains(value) { expiryInterval = .seconds(value) } else {
+                reader.problems.append("MAESTRO_GOVERNANCE_EXPIRY_SECONDS: must be a whole number of seconds from 1 to 3600, got '\(seconds)'")
+            }
+        }
+        if let key = reader.value("MAESTRO_BOOTSTRAP_ADMIN_KEY") {
+            if APIKeySecret(parsing: key) == nil {
+                reader.problems.append("MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>")
+            }
+            bootstrapAdminKey = key
+        }
+    }
+}
