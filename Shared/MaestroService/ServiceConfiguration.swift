@@ -15,9 +15,17 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Where the JSON Web Key Set that verifies tokens comes from.
-    public enum KeySource: Sendable, Hashable {
+    public enum KeySource: Sendable, Hashable, CustomStringConvertible {
         case file(String)
         case url(URL)
+
+        /// The variable and where it points.
+        public var description: String {
+            switch self {
+            case .file(let path): "MAESTRO_JWKS_FILE \(path)"
+            case .url(let url): "MAESTRO_JWKS_URL \(url.absoluteString)"
+            }
+        }
     }
 
     /// A token bucket per principal: `burst` requests at once, refilled at `requestsPerSecond`.

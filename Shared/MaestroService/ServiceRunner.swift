@@ -86,7 +86,9 @@ public enum ServiceRunner {
                               services: services, logger: logger)
         app.beforeServerStarts {
             try await service.beforeServerStarts()
-            try await configuredVerifier?.load()
+            do { try await configuredVerifier?.load() } catch {
+                throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded (\(error.localizedDescription))"])
+            }
         }
         try await app.runService()
     }
