@@ -104,7 +104,7 @@ let package = Package(
         ]),
         // The contract on Kafka: CloudEvents binding, the consumer pipeline, the outbox relay.
         sharedModule("MaestroBus", dependencies: [
-            "MaestroKafka", "MaestroEvents", "MaestroPostgres",
+            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroPostgres",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -215,7 +215,7 @@ let package = Package(
         ], path: "Tests/MaestroServiceTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroRedisTests", dependencies: ["MaestroRedis", "MaestroTestSupport"], path: "Tests/MaestroRedisTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroBusTests", dependencies: [
-            "MaestroBus", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            "MaestroBus", "MaestroDomain", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroBusTests", swiftSettings: swiftSettings),

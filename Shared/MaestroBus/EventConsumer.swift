@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaestroDomain
 import MaestroEvents
 import MaestroKafka
 import Metrics
@@ -55,8 +56,9 @@ public struct EventConsumerConfiguration: Sendable {
 /// For each record, in partition order:
 /// - a record that is not a valid CloudEvent, whose data is not JSON, or whose data fails
 ///   its type's JSON Schema goes to `maestro.dlq` with the error headers below;
-/// - otherwise the handler runs. If it throws ``EventRejection``, `DecodingError` or
-///   ``CloudEventError`` the record goes to `maestro.dlq`; any other error is transient and
+/// - otherwise the handler runs. If it throws ``EventRejection``, `DecodingError`,
+///   ``CloudEventError`` or a domain's refusal (`DomainError`, except an internal-state one)
+///   the record goes to `maestro.dlq`; any other error is transient and
 ///   the handler is retried with capped exponential backoff, never skipped;
 /// - only then is the record's offset stored (at least once; with an inbox, effectively once).
 ///
@@ -136,6 +138,9 @@ public final class EventConsumer: Service, Sendable {
                 try await deadLetters.publish(message, error: "data does not decode as \(event.type): \(error)", logger: logger)
             } catch let error as CloudEventError {
                 try await deadLetters.publish(message, error: error.message, logger: logger)
+            } catch let refusal as any DomainError where refusal.kind != .internalState {
+                // The domain refuses the event for good; retrying would block the partition forever.
+                try await deadLetters.publish(message, error: refusal.description, logger: logger)
             }
         }
     }

@@ -8,10 +8,14 @@ public protocol DomainError: Error, Sendable, CustomStringConvertible {
     var kind: DomainErrorKind { get }
     /// The input values at fault, for ``DomainErrorKind/invalid``.
     var fieldErrors: [FieldError] { get }
+    /// The problem's detail; `nil` leaves the kit's generic wording for the kind (the field
+    /// errors then say what is wrong). By default, the description.
+    var detail: String? { get }
 }
 
 extension DomainError {
     public var fieldErrors: [FieldError] { [] }
+    public var detail: String? { description }
 }
 
 /// The kinds of refusal, each with one HTTP status at the edge.

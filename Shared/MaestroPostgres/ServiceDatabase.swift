@@ -57,10 +57,10 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
         }
     }
 
-    /// Runs a statement outside any transaction and tenant (tables without row-level security).
-    @discardableResult
-    public func execute(_ query: PostgresQuery) async throws -> Int {
-        try await client.withConnection { connection in try await rowCount(query, on: connection) }
+    /// Runs a statement for its effect, outside any transaction and tenant (tables without
+    /// row-level security).
+    public func execute(_ query: PostgresQuery) async throws {
+        _ = try await client.withConnection { connection in try await rowCount(query, on: connection) }
     }
 
     func rowCount(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
@@ -84,14 +84,18 @@ public struct TenantTransaction<Domain: EventDomain>: Sendable {
         try await connection.query(query, logger: database.logger)
     }
 
-    /// Runs a statement and returns how many rows it returned: with `RETURNING`, how many rows
-    /// it inserted, updated or deleted.
-    @discardableResult
-    public func execute(_ query: PostgresQuery) async throws -> Int {
+    /// Runs a statement for its effect.
+    public func execute(_ query: PostgresQuery) async throws {
+        _ = try await database.rowCount(query, on: connection)
+    }
+
+    /// Runs a statement and counts the rows it returns: with `RETURNING`, the rows it inserted,
+    /// updated or deleted.
+    public func countRows(_ query: PostgresQuery) async throws -> Int {
         try await database.rowCount(query, on: connection)
     }
 
-    /// Enqueues one event of this service's domain on its topic, in this transaction.
+    /// Enqueues one event of this service's domain on the domain's topic, in this transaction.
     /// - Parameters:
     ///   - key: the Kafka key, the aggregate id (e.g. the model name).
     ///   - subject: what the event is about, e.g. `models/fraud/versions/3`.
@@ -102,7 +106,7 @@ public struct TenantTransaction<Domain: EventDomain>: Sendable {
                                          correlation: String? = nil, actor: String? = nil) async throws where Event.Domain == Domain {
         let event = try CloudEvent(source: Domain.source, subject: subject, tenant: caller.tenant, payload: payload, authId: actor ?? caller.subject,
                                    correlationId: correlation ?? cause?.correlationId, causationId: cause?.id)
-        try await database.outbox.enqueue(event, topic: Event.eventType.topic, key: key, on: connection, logger: database.logger)
+        try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
     }
 
     /// Enqueues an event about the platform itself, which belongs to no tenant (no `tenant`
@@ -110,7 +114,7 @@ public struct TenantTransaction<Domain: EventDomain>: Sendable {
     public func emitPlatformEvent<Event: DomainEvent>(_ payload: Event, key: String, subject: String, actor: String? = nil) async throws
         where Event.Domain == Domain {
         let event = try CloudEvent(source: Domain.source, subject: subject, tenant: nil, payload: payload, authId: actor ?? caller.subject)
-        try await database.outbox.enqueue(event, topic: Event.eventType.topic, key: key, on: connection, logger: database.logger)
+        try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
     }
 }
 
@@ -121,18 +125,32 @@ public struct PlatformTransaction<Domain: EventDomain>: Sendable {
 
     public var logger: Logger { database.logger }
 
-    /// Scopes the rest of the transaction to `caller.tenant` (until another `enter`).
-    public func enter(_ caller: Caller) async throws -> TenantTransaction<Domain> {
+    /// Runs `body` scoped to `caller.tenant`, in this transaction; afterwards the transaction
+    /// sees no tenant's rows again until the next `enter`.
+    public func enter<Result: Sendable>(_ caller: Caller, _ body: (TenantTransaction<Domain>) async throws -> Result) async throws -> Result {
         try await TenantScope.set(caller.tenant, on: connection, logger: database.logger)
-        return TenantTransaction(connection: connection, caller: caller, database: database)
+        let result = try await body(TenantTransaction(connection: connection, caller: caller, database: database))
+        try await TenantScope.clear(on: connection, logger: database.logger)
+        return result
     }
 
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await connection.query(query, logger: database.logger)
     }
 
-    @discardableResult
-    public func execute(_ query: PostgresQuery) async throws -> Int {
+    /// Runs a statement for its effect.
+    public func execute(_ query: PostgresQuery) async throws {
+        _ = try await database.rowCount(query, on: connection)
+    }
+
+    /// Runs a statement and counts the rows it returns (see ``TenantTransaction/countRows(_:)``).
+    public func countRows(_ query: PostgresQuery) async throws -> Int {
         try await database.rowCount(query, on: connection)
+    }
+
+    /// Records `ids` in the inbox as handled by `consumer`, in this transaction, and returns
+    /// those not recorded before: their effects are the caller's to apply in this transaction.
+    public func claim(consumer: String, ids: [String]) async throws -> Set<String> {
+        try await database.inbox.claim(consumer: consumer, ids: ids, on: connection, logger: database.logger)
     }
 }

@@ -13,6 +13,11 @@ enum TenantScope {
         guard !tenant.isEmpty else { throw TenantScopeError() }
         try await connection.query("SELECT set_config('maestro.tenant', \(tenant), true)", logger: logger)
     }
+
+    /// Scopes the rest of the current transaction to no tenant: row-level security shows no rows.
+    static func clear(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT set_config('maestro.tenant', '', true)", logger: logger)
+    }
 }
 
 struct TenantScopeError: Error, CustomStringConvertible {

@@ -32,8 +32,8 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
 /// Lets a route through only for principals holding a role: 403 otherwise.
 ///
-/// Add it to a route group: `group.add(middleware: RoleRequirement(.editor))`.
-/// ``readsAndWrites`` is the common default: `viewer` for GET and HEAD, `editor` otherwise.
+/// Services get it from ``ServiceRoutes`` (`requiring(_:)`, `readsAndWrites`), never add it by hand.
+/// ``readsAndWrites``: `viewer` for GET and HEAD, `editor` otherwise.
 public struct RoleRequirement: RouterMiddleware {
     public typealias Context = MaestroRequestContext
     let role: @Sendable (HTTPRequest.Method) -> Role

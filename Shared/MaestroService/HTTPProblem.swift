@@ -159,20 +159,20 @@ extension HTTPProblem {
 }
 
 extension HTTPProblem {
-    /// The problem for a domain's refusal: one status per kind, the refusal's description as
-    /// the detail (an internal-state refusal answers the fixed 500 detail instead).
+    /// The problem for a domain's refusal: one status per kind, the refusal's ``DomainError/detail``
+    /// (an internal-state refusal answers the fixed 500 detail instead).
     public init(_ refusal: some DomainError, file: String = #fileID, line: UInt = #line) {
-        let detail = refusal.description
+        let detail = refusal.detail
         switch refusal.kind {
-        case .notFound: self = .notFound(detail, file: file, line: line)
-        case .alreadyExists, .conflict: self = .conflict(detail, file: file, line: line)
-        case .stale: self = .preconditionFailed(detail, file: file, line: line)
-        case .invalid where refusal.fieldErrors.isEmpty: self = .invalid([], detail: detail, file: file, line: line)
-        case .invalid: self = .invalid(refusal.fieldErrors, file: file, line: line)
-        case .badRequest: self = .badRequest(detail, errors: refusal.fieldErrors, file: file, line: line)
-        case .unauthenticated: self = .unauthorized(detail, file: file, line: line)
-        case .forbidden: self = .forbidden(detail, file: file, line: line)
+        case .notFound: self = .notFound(detail ?? "No such resource.", file: file, line: line)
+        case .alreadyExists, .conflict: self = .conflict(detail ?? refusal.description, file: file, line: line)
+        case .stale: self = detail.map { .preconditionFailed($0, file: file, line: line) } ?? .preconditionFailed(file: file, line: line)
+        case .invalid: self = detail.map { .invalid(refusal.fieldErrors, detail: $0, file: file, line: line) } ?? .invalid(refusal.fieldErrors, file: file, line: line)
+        case .badRequest: self = .badRequest(detail ?? refusal.description, errors: refusal.fieldErrors, file: file, line: line)
+        case .unauthenticated: self = detail.map { .unauthorized($0, file: file, line: line) } ?? .unauthorized(file: file, line: line)
+        case .forbidden: self = .forbidden(detail ?? refusal.description, file: file, line: line)
         case .internalState: self = .internalError(file: file, line: line)
         }
     }
+
 }

@@ -41,11 +41,12 @@ public struct MaestroRequestContext: RequestContext {
         return decoded
     }
 
-    /// A whole-number path parameter of at least `minimum`; 400 otherwise.
-    public func integerParameter(_ name: String, minimum: Int) throws(HTTPProblem) -> Int {
+    /// A whole-number path parameter of at least `minimum`; 400 otherwise, naming it `label`
+    /// (the parameter's name by default) in the detail.
+    public func integerParameter(_ name: String, minimum: Int, label: String? = nil) throws(HTTPProblem) -> Int {
         guard let raw = parameters.get(name), let number = Int(raw), number >= minimum else {
             let rule = minimum == 1 ? "a positive integer" : "a whole number from \(minimum)"
-            throw .badRequest("The \(name) must be \(rule).", errors: [.init(field: name, message: "must be \(rule)")])
+            throw .badRequest("The \(label ?? name) must be \(rule).", errors: [.init(field: name, message: "must be \(rule)")])
         }
         return number
     }

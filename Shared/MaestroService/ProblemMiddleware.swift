@@ -30,13 +30,15 @@ public struct ProblemMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            let path = request.uri.path
+            let format = formats.first { format in format.pathPrefixes.contains { path.hasPrefix($0) } }
+            // A compatibility API's own refusals are answers, not failures.
+            if let own = format?.renderOwn(error) { return own }
             let problem = Self.problem(for: error)
             if problem.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error))): \(error)"])
             }
-            let path = request.uri.path
-            if let format = formats.first(where: { format in format.pathPrefixes.contains { path.hasPrefix($0) } }) {
-                if let own = format.renderOwn(error) { return own }
+            if let format {
                 var response = format.render(problem)
                 for field in problem.headers { response.headers.append(field) }
                 return response

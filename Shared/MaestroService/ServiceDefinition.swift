@@ -18,11 +18,15 @@ import ServiceLifecycle
 public protocol ServiceDefinition: Sendable {
     /// The service's own `MAESTRO_<SERVICE>_*` settings, read with the kit's.
     associatedtype Settings: ServiceSettings = NoSettings
+    /// The domain whose events the service publishes; its topic is `identity.topic`.
+    associatedtype Events: EventDomain
 
     /// The service's entry in ``ServiceCatalog``.
     static var identity: ServiceIdentity { get }
     /// The bundle holding `Migrations/` and `openapi.yaml` (the target's `Bundle.module`).
     static var resources: Bundle { get }
+    /// How long the inbox remembers handled events.
+    static var inboxPolicy: InboxPolicy { get }
 
     /// Builds the service from the kit's clients. Runs after migrations, before anything starts.
     init(kit: ServiceKit, settings: Settings) async throws
@@ -42,11 +46,17 @@ public protocol ServiceDefinition: Sendable {
 }
 
 extension ServiceDefinition {
+    public static var inboxPolicy: InboxPolicy { .pruned }
     public var consumers: [ConsumerDeclaration] { [] }
     public var workers: [any Service] { [] }
     public var errorFormats: [CompatibilityErrorFormat] { [] }
     public var tokenVerifier: TokenVerifier? { nil }
     public func beforeServerStarts() async throws {}
+
+    /// The service's schema, typed by its domain: it emits only its own events.
+    public static func database(_ kit: ServiceKit) -> ServiceDatabase<Events> {
+        ServiceDatabase(client: kit.postgres, settings: kit.postgresSettings, logger: kit.logger)
+    }
 
     /// The service's migrations, from its `Migrations/` resource.
     public static func migrations() throws -> [Migration] {
@@ -68,6 +78,16 @@ extension ServiceDefinition {
     public static func main() async {
         await ServiceRunner.main(Self.self)
     }
+}
+
+/// How long a service's inbox remembers the events its consumers handled.
+public enum InboxPolicy: Sendable {
+    /// Entries older than `MAESTRO_INBOX_RETENTION_HOURS` are pruned (``InboxRetention``): a
+    /// redelivery older than that is applied again, so the retention must exceed the topics'.
+    case pruned
+    /// Never pruned: for a service whose exactly-once guarantee must hold against any replay,
+    /// however old (a new consumer group reads every topic from its earliest record).
+    case keptForever
 }
 
 /// A service's own settings, read from the environment together with the kit's, so that
@@ -96,11 +116,6 @@ public struct ServiceKit: Sendable {
         self.postgresSettings = postgresSettings
         self.redis = redis
         self.logger = logger
-    }
-
-    /// The service's schema: tenant transactions, its outbox and inbox.
-    public func database<Domain: EventDomain>(_: Domain.Type) -> ServiceDatabase<Domain> {
-        ServiceDatabase(client: postgres, settings: postgresSettings, logger: logger)
     }
 }
 

@@ -64,14 +64,22 @@ public enum ServiceRunner {
                                          logger: logger)
         let kit = ServiceKit(configuration: configuration, postgres: postgres, postgresSettings: postgresSettings, redis: redis, logger: logger)
         let service = try await Definition(kit: kit, settings: settings)
-        let configuredVerifier = service.tokenVerifier == nil ? TokenVerifier(source: configuration.keySource, logger: logger) : nil
-        let verifier = service.tokenVerifier ?? configuredVerifier!
+        let verifier: TokenVerifier
+        if let own = service.tokenVerifier {
+            verifier = own
+        } else {
+            // Loaded before anything consumes or serves: a service that cannot verify tokens
+            // stops here, before it joins a consumer group.
+            verifier = TokenVerifier(source: configuration.keySource, logger: logger)
+            do { try await verifier.load() } catch {
+                throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded: \(String(describing: error))"])
+            }
+        }
 
-        var services: [any Service] = [
-            producer, postgres, redis,
-            OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger),
-            InboxRetention(client: postgres, settings: postgresSettings, retention: configuration.inboxRetention, logger: logger),
-        ]
+        var services: [any Service] = [producer, postgres, redis, OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)]
+        if case .pruned = Definition.inboxPolicy {
+            services.append(InboxRetention(client: postgres, settings: postgresSettings, retention: configuration.inboxRetention, logger: logger))
+        }
         for declaration in service.consumers {
             services.append(try declaration.consumer(configuration: configuration, producer: producer, logger: logger))
         }
@@ -86,9 +94,6 @@ public enum ServiceRunner {
                               services: services, logger: logger)
         app.beforeServerStarts {
             try await service.beforeServerStarts()
-            do { try await configuredVerifier?.load() } catch {
-                throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded (\(error.localizedDescription))"])
-            }
         }
         try await app.runService()
     }

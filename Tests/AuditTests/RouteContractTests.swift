@@ -1,4 +1,5 @@
 import Foundation
+import MaestroEvents
 import MaestroHTTPTestSupport
 import MaestroService
 import Testing
@@ -8,8 +9,8 @@ import Testing
 struct RouteContractTests {
     @Test("every registered route is in openapi.yaml, and every documented route is registered")
     func routesMatchOpenAPI() async throws {
-        try await AuditHarness.with { audit in
-            let registered = RouteContract.registered(audit.router)
+        try await AuditHarness.with { harness in
+            let registered = RouteContract.registered(harness.router)
             let documented = RouteContract.documented(try AuditService.openAPI())
             #expect(!documented.isEmpty)
             #expect(registered.subtracting(documented).sorted() == [], "registered but not documented")
@@ -19,9 +20,18 @@ struct RouteContractTests {
 
     @Test("every route except the declared open ones refuses an anonymous request with 401")
     func anonymousRequestsAreRefused() async throws {
-        try await AuditHarness.with { audit in
-            let reachable = try await RouteContract.reachableAnonymously(audit.router)
+        try await AuditHarness.with { harness in
+            let reachable = try await RouteContract.reachableAnonymously(harness.router)
             #expect(reachable == RouteContract.kitOpenRoutes.union([RouteContract.Route("GET", "/v1/audit/public-keys")]))
+        }
+    }
+
+    @Test("it publishes its own domain's events on its catalog topic, and its consumer groups keep their names")
+    func eventsAndConsumers() async throws {
+        #expect(AuditService.Events.topic == AuditService.identity.topic)
+        #expect(AuditService.Events.source == AuditService.identity.eventSource)
+        try await AuditHarness.with { harness in
+            #expect(harness.service.consumers.map(\.name) == ["audit-log"])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MaestroEvents
 import MaestroHTTPTestSupport
 import MaestroService
 import Testing
@@ -22,6 +23,15 @@ struct RouteContractTests {
         try await GovernanceHarness.with { governance in
             let reachable = try await RouteContract.reachableAnonymously(governance.router)
             #expect(reachable == RouteContract.kitOpenRoutes.union([RouteContract.Route("POST", "/v1/tokens"), RouteContract.Route("GET", "/.well-known/jwks.json")]))
+        }
+    }
+
+    @Test("it publishes its own domain's events on its catalog topic, and its consumer groups keep their names")
+    func eventsAndConsumers() async throws {
+        #expect(GovernanceService.Events.topic == GovernanceService.identity.topic)
+        #expect(GovernanceService.Events.source == GovernanceService.identity.eventSource)
+        try await GovernanceHarness.with { governance in
+            #expect(governance.service.consumers.map(\.name) == ["governance.promotion-requests"])
         }
     }
 }

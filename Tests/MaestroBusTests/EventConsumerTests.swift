@@ -1,5 +1,6 @@
 import Foundation
 import MaestroBus
+import MaestroDomain
 import MaestroEvents
 import MaestroKafka
 import MaestroTestSupport
@@ -33,7 +34,8 @@ struct EventConsumerTests {
             KafkaProducerMessage(topic: topic, key: "b", value: Array("{not json".utf8), headers: notJSON.headers),
             Self.event("io.maestro.registry.model.created.v1", data: #"{"unexpected":true}"#).kafkaMessage(topic: topic, key: "c"),
             Self.event("io.maestro.test.reject.v1", data: "{}").kafkaMessage(topic: topic, key: "d"),
-            Self.event("io.maestro.test.ok.v1", data: #"{"n":1}"#).kafkaMessage(topic: topic, key: "e"),
+            Self.event("io.maestro.test.refuse.v1", data: "{}").kafkaMessage(topic: topic, key: "e"),
+            Self.event("io.maestro.test.ok.v1", data: #"{"n":1}"#).kafkaMessage(topic: topic, key: "f"),
         ]
         #expect(await producer.send(records).allSatisfy { (try? $0.get()) != nil })
 
@@ -42,27 +44,29 @@ struct EventConsumerTests {
         let consumer = try Self.consumer(broker, topic: topic, producer: producer, name: name) { event, _ in
             handled.append(event.type)
             if event.type == "io.maestro.test.reject.v1" { throw EventRejection("rejected for good") }
+            if event.type == "io.maestro.test.refuse.v1" { throw UnknownSubject() }
         }
         let task = Task { try await consumer.run() }
         try await KafkaTestSupport.waitUntil(timeout: .seconds(60)) { handled.values.contains("io.maestro.test.ok.v1") }
         consumer.triggerShutdown()
         try await task.value
-        #expect(handled.values == ["io.maestro.test.reject.v1", "io.maestro.test.ok.v1"])
+        #expect(handled.values == ["io.maestro.test.reject.v1", "io.maestro.test.refuse.v1", "io.maestro.test.ok.v1"])
 
-        let dead = try await KafkaTestSupport.consume(broker.bootstrapServers, topics: [Topic.deadLetters.name], count: 4)
-        #expect(dead.map(\.keyString) == ["a", "b", "c", "d"])
-        #expect(dead.map { $0.headers.string("maestro_original_offset") } == ["0", "1", "2", "3"])
+        let dead = try await KafkaTestSupport.consume(broker.bootstrapServers, topics: [Topic.deadLetters.name], count: 5)
+        #expect(dead.map(\.keyString) == ["a", "b", "c", "d", "e"])
+        #expect(dead.map { $0.headers.string("maestro_original_offset") } == ["0", "1", "2", "3", "4"])
         for record in dead {
             #expect(record.headers.string("maestro_consumer") == name)
             #expect(record.headers.string("maestro_original_topic") == topic)
             #expect(record.headers.string("maestro_original_partition") == "0")
         }
         let errors = dead.compactMap { $0.headers.string("maestro_error") }
-        #expect(errors.count == 4)
+        #expect(errors.count == 5)
         #expect(errors[0].contains("not a CloudEvent"))
         #expect(errors[1].contains("not valid JSON"))
         #expect(errors[2].contains("schema"))
         #expect(errors[3] == "rejected for good")
+        #expect(errors[4] == "the subject is unknown here")
         #expect(dead[1].value == Array("{not json".utf8), "the original value is kept")
         await producer.close()
     }
@@ -131,4 +135,10 @@ struct EventConsumerTests {
         #expect(handled.values == [0])
         await producer.close()
     }
+}
+
+/// A domain's refusal of an event, as a store throws it.
+private struct UnknownSubject: DomainError {
+    var kind: DomainErrorKind { .notFound }
+    var description: String { "the subject is unknown here" }
 }

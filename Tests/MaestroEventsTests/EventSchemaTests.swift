@@ -323,3 +323,21 @@ extension JSONValue: CustomStringConvertible {
         (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "?"
     }
 }
+
+@Suite("Event domains")
+struct EventDomainTests {
+    /// The topic of a payload's domain, which is where a service's database publishes it.
+    static func domainTopic<Event: DomainEvent>(_: Event.Type) -> Topic { Event.Domain.topic }
+
+    @Test("every payload a service publishes belongs to a domain whose topic is its event type's topic")
+    func payloadsLiveOnTheirDomainsTopic() {
+        for payloadType in EventCatalog.payloadTypes {
+            let type = payloadType.eventType
+            guard let domainEvent = payloadType as? any DomainEvent.Type else {
+                #expect(type.topic.producer.hasPrefix("external") || type.topic.name.hasPrefix("maestro.ingest."), "\(type.name) has no domain")
+                continue
+            }
+            #expect(Self.domainTopic(domainEvent) == type.topic, "\(type.name)")
+        }
+    }
+}

@@ -43,7 +43,8 @@ struct ServiceShapeTests {
 
     @Test("services enter the tenant scope, the outbox and the inbox only through the kit's ServiceDatabase")
     func oneWayIntoTheDatabase() throws {
-        let forbidden = ["set_config", "withTenantTransaction", "Outbox(", "Inbox(", "outbox.enqueue", "KafkaConsumer("]
+        let forbidden = ["set_config", "withTenantTransaction", "Outbox(", "Inbox(", "outbox.enqueue", "KafkaConsumer(", "kit.postgres",
+                         "database.client", "database.inbox", "database.outbox", ".connection", "withConnection", "PostgresClient"]
         for (path, text) in try Self.sources() {
             for word in forbidden {
                 #expect(!text.contains(word), "Services/\(path) uses \(word)")

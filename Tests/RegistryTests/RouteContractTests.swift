@@ -1,4 +1,5 @@
 import Foundation
+import MaestroEvents
 import MaestroHTTPTestSupport
 import MaestroService
 import Testing
@@ -26,6 +27,15 @@ struct RouteContractTests {
         try await RegistryHarness.with { registry in
             let reachable = try await RouteContract.reachableAnonymously(registry.router)
             #expect(reachable == RouteContract.kitOpenRoutes)
+        }
+    }
+
+    @Test("it publishes its own domain's events on its catalog topic, and its consumer groups keep their names")
+    func eventsAndConsumers() async throws {
+        #expect(RegistryService.Events.topic == RegistryService.identity.topic)
+        #expect(RegistryService.Events.source == RegistryService.identity.eventSource)
+        try await RegistryHarness.with { registry in
+            #expect(registry.service.consumers.map(\.name) == ["registry.governance-decisions", "registry.alias-cache"])
         }
     }
 }

@@ -254,7 +254,7 @@ struct DevStack {
     }
 
     static func spawn(_ arguments: [String], log: URL, environment: [String: String]) throws -> Process {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         let process = Process()

@@ -13,8 +13,13 @@ import ServiceLifecycle
 struct AuditService: ServiceDefinition {
     typealias Settings = AuditSettings
 
+    typealias Events = AuditEvent
     static let identity = ServiceCatalog.audit
     static var resources: Bundle { .module }
+    /// The log appends each record once because its inbox remembers every record it appended:
+    /// pruning it would let a replay from the earliest offset append old records again, into
+    /// a log that can never drop them.
+    static var inboxPolicy: InboxPolicy { .keptForever }
 
     /// The ingest's librdkafka settings: new topics matching the pattern are picked up within
     /// seconds, not the default five minutes; an idle fetch returns after 100 ms, not 500, so a
@@ -33,7 +38,7 @@ struct AuditService: ServiceDefinition {
             throw ConfigurationError(problems: ["MAESTRO_AUDIT_SIGNING_KEY_FILE: \(error)"])
         }
         self.settings = settings
-        store = AuditLogStore(database: kit.database(AuditEvent.self), key: key, checkpointEvery: settings.checkpointEntries)
+        store = AuditLogStore(database: Self.database(kit), key: key, checkpointEvery: settings.checkpointEntries)
         ingest = AuditIngest(store: store)
         api = AuditAPI(store: store, platformTenant: kit.configuration.platformTenant, reportMaxEntries: settings.reportMaxEntries)
     }

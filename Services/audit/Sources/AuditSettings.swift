@@ -17,6 +17,11 @@ struct AuditSettings: ServiceSettings {
 
     init(reading reader: inout SettingsReader) {
         let environment = reader.environment
+        // Refused rather than ignored: a deployment that set it would otherwise give the `_system`
+        // log to the admins of another tenant without a word.
+        if environment["MAESTRO_AUDIT_OPERATOR_TENANT"] != nil {
+            reader.problems.append("MAESTRO_AUDIT_OPERATOR_TENANT: renamed to MAESTRO_PLATFORM_TENANT, which every service reads; set that instead")
+        }
         if let file = environment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] {
             if file.isEmpty { reader.problems.append("MAESTRO_AUDIT_SIGNING_KEY_FILE: must be a file path") } else { signingKeyFile = file }
         }

@@ -12,6 +12,7 @@ import ServiceLifecycle
 /// its admin. Governance verifies tokens against its own key set, read from its database.
 @main
 struct GovernanceService: ServiceDefinition {
+    typealias Events = GovernanceEvent
     static let identity = ServiceCatalog.governance
     static var resources: Bundle { .module }
     typealias Settings = GovernanceSettings
@@ -23,7 +24,7 @@ struct GovernanceService: ServiceDefinition {
     let tokenVerifier: TokenVerifier?
 
     init(kit: ServiceKit, settings: GovernanceSettings) {
-        let database = kit.database(GovernanceEvent.self)
+        let database = Self.database(kit)
         let store = IdentityStore(database: database, platformTenant: kit.configuration.platformTenant)
         self.settings = settings
         self.store = store

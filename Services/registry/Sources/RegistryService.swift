@@ -9,6 +9,7 @@ import MaestroService
 /// `maestro.registry.events`; consumes governance's decisions and its own events (alias cache).
 @main
 struct RegistryService: ServiceDefinition {
+    typealias Events = RegistryEvent
     static let identity = ServiceCatalog.registry
     static var resources: Bundle { .module }
 
@@ -16,7 +17,7 @@ struct RegistryService: ServiceDefinition {
     let cache: AliasCache
 
     init(kit: ServiceKit, settings: NoSettings) {
-        store = RegistryStore(database: kit.database(RegistryEvent.self))
+        store = RegistryStore(database: Self.database(kit))
         cache = AliasCache(redis: kit.redis, logger: kit.logger)
     }
 

@@ -49,13 +49,13 @@ struct AuditAPI: Sendable {
 
     @Sendable func entry(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let tenant = try log(request, context)
-        let index = try context.integerParameter("index", minimum: 0)
+        let index = try context.integerParameter("index", minimum: 0, label: "entry index")
         return try .json(EntryBody(try await store.entry(tenant: tenant, index: index), tenant: tenant))
     }
 
     @Sendable func inclusionProof(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let tenant = try log(request, context)
-        let index = try context.integerParameter("index", minimum: 0)
+        let index = try context.integerParameter("index", minimum: 0, label: "entry index")
         let size = try request.formQuery.count("tree_size", minimum: 1)
         return try .json(InclusionProofBody(try await checkingDamage { try await store.inclusionProof(tenant: tenant, index: index, treeSize: size) }))
     }

@@ -60,7 +60,7 @@ struct AuditLogStore: Sendable {
     func append(_ records: [AuditRecord]) async throws -> Int {
         guard !records.isEmpty else { return 0 }
         return try await database.platformTransaction { transaction in
-            let fresh = try await database.inbox.claim(consumer: Self.consumerName, ids: records.map(\.dedupeKey), on: transaction.connection, logger: logger)
+            let fresh = try await transaction.claim(consumer: Self.consumerName, ids: records.map(\.dedupeKey))
             var seen: Set<String> = []
             var byTenant: [String: [AuditRecord]] = [:]
             for record in records where fresh.contains(record.dedupeKey) && seen.insert(record.dedupeKey).inserted {
@@ -68,7 +68,7 @@ struct AuditLogStore: Sendable {
             }
             // Logs in one order, so two appenders never wait on each other's locks crosswise.
             for tenant in byTenant.keys.sorted() {
-                try await append(byTenant[tenant]!, to: try await transaction.enter(caller(tenant)))
+                try await transaction.enter(caller(tenant)) { log in try await append(byTenant[tenant]!, to: log) }
             }
             return seen.count
         }

@@ -76,17 +76,18 @@ extension IdentityStore {
                 """).decode(String.self) { found = tenant }
             guard let found else { throw GovernanceError.invalidCredentials }
             // Nothing is emitted here: the key's holder acts only once its token is issued.
-            let tx = try await platform.enter(Caller(tenant: found, subject: "mk_\(key.prefix)"))
-            var row: (UUID, ByteBuffer, UUID, Date?, Date?)?
-            for try await match in try await tx.query("""
-                SELECT id, secret_hash, principal_id, expires_at, revoked_at FROM governance.api_keys WHERE prefix = \(key.prefix) AND tenant_id = \(tx.tenant)
-                """).decode((UUID, ByteBuffer, UUID, Date?, Date?).self) { row = match }
-            guard let (id, stored, principalID, expiresAt, revokedAt) = row, APIKeySecret.matches(Array(stored.readableBytesView), key.hash),
-                  revokedAt == nil, expiresAt.map({ $0 > Date() }) ?? true else { throw GovernanceError.invalidCredentials }
-            let principal = try await self.principal(principalID, on: tx)
-            guard principal.disabledAt == nil else { throw GovernanceError.invalidCredentials }
-            try await tx.execute("UPDATE governance.api_keys SET last_used_at = \(Date()) WHERE id = \(id)")
-            return (found, principal)
+            return try await platform.enter(Caller(tenant: found, subject: "mk_\(key.prefix)")) { tx in
+                var row: (UUID, ByteBuffer, UUID, Date?, Date?)?
+                for try await match in try await tx.query("""
+                    SELECT id, secret_hash, principal_id, expires_at, revoked_at FROM governance.api_keys WHERE prefix = \(key.prefix) AND tenant_id = \(tx.tenant)
+                    """).decode((UUID, ByteBuffer, UUID, Date?, Date?).self) { row = match }
+                guard let (id, stored, principalID, expiresAt, revokedAt) = row, APIKeySecret.matches(Array(stored.readableBytesView), key.hash),
+                      revokedAt == nil, expiresAt.map({ $0 > Date() }) ?? true else { throw GovernanceError.invalidCredentials }
+                let principal = try await self.principal(principalID, on: tx)
+                guard principal.disabledAt == nil else { throw GovernanceError.invalidCredentials }
+                try await tx.execute("UPDATE governance.api_keys SET last_used_at = \(Date()) WHERE id = \(id)")
+                return (found, principal)
+            }
         }
     }
 
@@ -97,7 +98,7 @@ extension IdentityStore {
     func ensureSigningKey() async throws {
         try await database.platformTransaction { tx in
             try await tx.execute("SELECT pg_advisory_xact_lock(hashtext('governance.signing_keys'))")
-            guard try await tx.execute("SELECT 1 FROM governance.signing_keys WHERE retires_at IS NULL") == 0 else { return }
+            guard try await tx.countRows("SELECT 1 FROM governance.signing_keys WHERE retires_at IS NULL") == 0 else { return }
             let material = try SigningKeyMaterial.generate()
             let now = Date()
             try await tx.execute("""

@@ -43,7 +43,7 @@ struct IdentityStore: Sendable {
     func createTenant(id: String, displayName: String?, as caller: Caller) async throws {
         try await database.transaction(Caller(tenant: id, subject: caller.subject, roles: caller.roles)) { tx in
             let now = Date()
-            let inserted = try await tx.execute("""
+            let inserted = try await tx.countRows("""
                 INSERT INTO governance.tenants VALUES (\(id), \(displayName), \(caller.subject), \(now), NULL) ON CONFLICT DO NOTHING RETURNING 1
                 """)
             guard inserted == 1 else { throw GovernanceError.alreadyExists("Tenant '\(id)'") }
@@ -66,12 +66,12 @@ struct IdentityStore: Sendable {
 
     func createPrincipal(name: String, kind: String, roles: [String], as caller: Caller) async throws -> PrincipalRecord {
         try await database.transaction(caller) { tx in
-            guard try await tx.execute("SELECT 1 FROM governance.tenants WHERE id = \(tx.tenant) AND disabled_at IS NULL") == 1 else {
+            guard try await tx.countRows("SELECT 1 FROM governance.tenants WHERE id = \(tx.tenant) AND disabled_at IS NULL") == 1 else {
                 throw GovernanceError.notFound("Tenant '\(tx.tenant)'")
             }
             let id = UUID()
             let now = Date()
-            let inserted = try await tx.execute("""
+            let inserted = try await tx.countRows("""
                 INSERT INTO governance.principals VALUES (\(tx.tenant), \(id), \(name), \(kind), \(caller.subject), \(now), NULL) ON CONFLICT DO NOTHING RETURNING 1
                 """)
             guard inserted == 1 else { throw GovernanceError.alreadyExists("Principal '\(name)'") }
@@ -90,7 +90,7 @@ struct IdentityStore: Sendable {
 
     func principals(as caller: Caller) async throws -> [PrincipalRecord] {
         try await database.transaction(caller) { tx in
-            guard try await tx.execute("SELECT 1 FROM governance.tenants WHERE id = \(tx.tenant)") == 1 else {
+            guard try await tx.countRows("SELECT 1 FROM governance.tenants WHERE id = \(tx.tenant)") == 1 else {
                 throw GovernanceError.notFound("Tenant '\(tx.tenant)'")
             }
             var ids: [UUID] = []
@@ -117,7 +117,7 @@ struct IdentityStore: Sendable {
     func disablePrincipal(_ id: UUID, reason: String?, as caller: Caller) async throws -> PrincipalRecord {
         try await database.transaction(caller) { tx in
             let now = Date()
-            let changed = try await tx.execute("""
+            let changed = try await tx.countRows("""
                 UPDATE governance.principals SET disabled_at = \(now) WHERE id = \(id) AND tenant_id = \(tx.tenant) AND disabled_at IS NULL RETURNING 1
                 """)
             if changed == 1 {
@@ -142,7 +142,7 @@ struct IdentityStore: Sendable {
     private func bind(_ role: String, to principal: UUID, on tx: GovernanceTransaction) async throws {
         let id = UUID()
         let now = Date()
-        let inserted = try await tx.execute("""
+        let inserted = try await tx.countRows("""
             INSERT INTO governance.role_bindings VALUES (\(tx.tenant), \(id), \(principal), \(role), \(tx.caller.subject), \(now)) ON CONFLICT DO NOTHING RETURNING 1
             """)
         guard inserted == 1, let bound = GovernanceEvent.Role(rawValue: role) else { return }

@@ -42,7 +42,7 @@ struct GovernanceDecisionHandler: Sendable {
         do {
             let governance = Caller(tenant: tenant, subject: event.authId ?? "governance")
             _ = try await store.database.once(consumer: Self.consumerName, event: event, caller: governance) { tx in
-                try await store.apply(decision, promotionID: id, tenant: tenant, causation: event, on: tx)
+                try await store.apply(decision, promotionID: id, causation: event, on: tx)
             }
         } catch RegistryError.notFound(let what) {
             throw EventRejection("\(what) is unknown to the registry")

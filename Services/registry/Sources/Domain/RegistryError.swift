@@ -34,6 +34,12 @@ enum RegistryError: DomainError, Equatable {
         }
     }
 
+    /// An invalid value is named by its field error; the problem keeps the generic detail.
+    var detail: String? {
+        if case .invalid = self { return nil }
+        return description
+    }
+
     var fieldErrors: [FieldError] {
         guard case .invalid(let field, let message) = self else { return [] }
         return [FieldError(field: field, message: message)]

@@ -20,9 +20,9 @@ extension RegistryStore {
     /// recorded and `promotion.requested` goes to governance with the version's facts.
     func setAlias(_ caller: Caller, modelName: String, alias: String, version number: Int, reason: String?) async throws -> AliasRequestOutcome {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            let model = try await model(named: modelName, caller, on: tx)
-            let target = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            let model = try await model(named: modelName, on: tx)
+            let target = try await version(modelName, number, on: tx)
             let now = Date()
             let current = model.aliases[alias]
             if model.protectedAliases.contains(alias) {
@@ -65,7 +65,7 @@ extension RegistryStore {
     /// Removes an alias; its history keeps the deletion.
     func deleteAlias(_ caller: Caller, modelName: String, alias: String, reason: String?) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
             var previous: Int?
             for try await version in try await tx.query("""
                 DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) RETURNING version
@@ -73,7 +73,7 @@ extension RegistryStore {
             guard let previous else { throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'") }
             let now = Date()
             try await recordAliasHistory(id, alias: alias, previous: previous, version: nil, reason: reason, promotion: nil, caller, at: now, on: tx)
-            try await touchModel(id, caller, on: tx)
+            try await touchModel(id, on: tx)
             try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: previous, reason: reason,
                                                       deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: tx)
         }
@@ -82,7 +82,7 @@ extension RegistryStore {
     /// The version an alias points to now, or pointed to at `time` (from its history).
     func resolveAlias(_ caller: Caller, modelName: String, alias: String, at time: Date? = nil) async throws -> ModelVersion {
         try await transaction(caller) { tx in
-            let model = try await model(named: modelName, caller, on: tx)
+            let model = try await model(named: modelName, on: tx)
             var number: Int?
             if let time {
                 for try await version in try await tx.query("""
@@ -96,7 +96,7 @@ extension RegistryStore {
             guard let number else {
                 throw RegistryError.notFound("Alias '\(alias)' of registered model '\(modelName)'\(time.map { " at \(RFC3339.format($0))" } ?? "")")
             }
-            return try await version(modelName, number, caller, on: tx)
+            return try await version(modelName, number, on: tx)
         }
     }
 
@@ -105,7 +105,7 @@ extension RegistryStore {
     func aliasHistory(_ caller: Caller, modelName: String, alias: String?, limit: Int = 500, after: Int64? = nil) async throws
         -> (moves: [AliasMove], next: Int64?) {
         try await transaction(caller) { tx in
-            let model = try await model(named: modelName, caller, on: tx)
+            let model = try await model(named: modelName, on: tx)
             var query = QueryBuilder("SELECT id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let alias { query.append(" AND alias = \(query.bind(alias))") }
@@ -127,7 +127,7 @@ extension RegistryStore {
     func promotions(_ caller: Caller, modelName: String, limit: Int = 500, after: PromotionCursor? = nil) async throws
         -> (promotions: [Promotion], next: PromotionCursor?) {
         try await transaction(caller) { tx in
-            let model = try await model(named: modelName, caller, on: tx)
+            let model = try await model(named: modelName, on: tx)
             var query = QueryBuilder("SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let after { query.append(" AND (requested_at, id) > (\(query.bind(after.requestedAt)), \(query.bind(after.id)))") }
@@ -153,7 +153,7 @@ extension RegistryStore {
             """)
         try await recordAliasHistory(id, alias: alias, previous: previous, version: number, reason: reason, promotion: promotion,
                                      Caller(tenant: caller.tenant, subject: movedBy), at: now, on: tx)
-        try await touchModel(id, caller, on: tx)
+        try await touchModel(id, on: tx)
         try await emit(RegistryEvent.AliasMoved(modelName: modelName, alias: alias, previousVersion: previous, version: number, reason: reason,
                                                 promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, movedAt: now),
                        model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, causation: causation, on: tx)

@@ -55,7 +55,7 @@ extension RegistryStore {
         try await transaction(caller) { tx in
             let now = Date()
             let id = UUID()
-            let inserted = try await tx.execute("""
+            let inserted = try await tx.countRows("""
                 INSERT INTO registry.models (tenant_id, id, name, description, owner, protected_aliases, created_by, created_at, updated_by, updated_at)
                 VALUES (\(caller.tenant), \(id), \(name), \(description), \(owner), \(protectedAliases ?? ["champion", "production"]),
                         \(caller.subject), \(now), \(caller.subject), \(now))
@@ -67,18 +67,19 @@ extension RegistryStore {
             }
             try await emit(RegistryEvent.ModelCreated(modelName: name, description: description, owner: owner, tags: tags,
                                                       createdBy: caller.subject, createdAt: now), model: name, caller: caller, on: tx)
-            return try await model(named: name, caller, on: tx)
+            return try await model(named: name, on: tx)
         }
     }
 
     func model(named name: String, _ caller: Caller) async throws -> RegisteredModel {
-        try await transaction(caller) { try await model(named: name, caller, on: $0) }
+        try await transaction(caller) { try await model(named: name, on: $0) }
     }
 
-    func model(named name: String, _ caller: Caller, on tx: RegistryTransaction) async throws -> RegisteredModel {
+    func model(named name: String, on tx: RegistryTransaction) async throws -> RegisteredModel {
+        let caller = tx.caller
         var query = QueryBuilder(Self.modelColumns)
         query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.name = \(query.bind(name)) AND m.deleted_at IS NULL")
-        guard let model = try await models(query, caller, on: tx).first else {
+        guard let model = try await models(query, on: tx).first else {
             throw RegistryError.notFound("Registered model '\(name)'")
         }
         return model
@@ -123,7 +124,7 @@ extension RegistryStore {
                 query.append(" ORDER BY m.updated_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC")")
             }
             query.append(" LIMIT \(query.bind(limit + 1))")
-            var page = try await models(query, caller, on: tx)
+            var page = try await models(query, on: tx)
             var next: ModelCursor?
             if page.count > limit {
                 page.removeLast()
@@ -138,8 +139,8 @@ extension RegistryStore {
     func updateModel(_ caller: Caller, name: String, description: String?? = nil, owner: String?? = nil,
                             tags: [String: String]? = nil, replaceTags: Bool = false, expectedRevision: Int64? = nil) async throws -> RegisteredModel {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
-            let current = try await model(named: name, caller, on: tx)
+            let id = try await lockModel(name, on: tx)
+            let current = try await model(named: name, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let newDescription = description ?? current.description
             let newOwner = owner ?? current.owner
@@ -150,9 +151,9 @@ extension RegistryStore {
                 """)
             if let tags {
                 if replaceTags { try await tx.execute("DELETE FROM registry.model_tags WHERE model_id = \(id) AND tenant_id = \(caller.tenant)") }
-                for (key, value) in tags { try await upsertModelTag(id, key: key, value: value, caller, on: tx) }
+                for (key, value) in tags { try await upsertModelTag(id, key: key, value: value, on: tx) }
             }
-            let updated = try await model(named: name, caller, on: tx)
+            let updated = try await model(named: name, on: tx)
             try await emit(RegistryEvent.ModelUpdated(modelName: name, description: updated.description, owner: updated.owner, tags: updated.tags,
                                                       updatedBy: caller.subject, updatedAt: updated.updatedAt), model: name, caller: caller, on: tx)
             return updated
@@ -161,9 +162,9 @@ extension RegistryStore {
 
     func renameModel(_ caller: Caller, name: String, to newName: String) async throws -> RegisteredModel {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
-            guard newName != name else { return try await model(named: name, caller, on: tx) }
-            let taken = try await tx.execute("""
+            let id = try await lockModel(name, on: tx)
+            guard newName != name else { return try await model(named: name, on: tx) }
+            let taken = try await tx.countRows("""
                 SELECT 1 FROM registry.models WHERE tenant_id = \(caller.tenant) AND name = \(newName) AND deleted_at IS NULL
                 """)
             guard taken == 0 else { throw RegistryError.alreadyExists("Registered model '\(newName)'") }
@@ -174,7 +175,7 @@ extension RegistryStore {
                 """)
             try await emit(RegistryEvent.ModelRenamed(previousName: name, modelName: newName, renamedBy: caller.subject, renamedAt: now),
                            model: newName, caller: caller, on: tx)
-            return try await model(named: newName, caller, on: tx)
+            return try await model(named: newName, on: tx)
         }
     }
 
@@ -182,8 +183,8 @@ extension RegistryStore {
     /// A model with a protected alias set is not deleted (delete the alias first).
     func deleteModel(_ caller: Caller, name: String, expectedRevision: Int64? = nil) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
-            let current = try await model(named: name, caller, on: tx)
+            let id = try await lockModel(name, on: tx)
+            let current = try await model(named: name, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let protected = current.aliases.keys.filter(current.protectedAliases.contains).sorted()
             guard protected.isEmpty else {
@@ -199,9 +200,9 @@ extension RegistryStore {
 
     func setModelTag(_ caller: Caller, name: String, key: String, value: String) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
-            try await upsertModelTag(id, key: key, value: value, caller, on: tx)
-            try await touchModel(id, caller, on: tx)
+            let id = try await lockModel(name, on: tx)
+            try await upsertModelTag(id, key: key, value: value, on: tx)
+            try await touchModel(id, on: tx)
             try await emit(RegistryEvent.TagSet(modelName: name, version: nil, key: key, value: value, setBy: caller.subject, setAt: Date()),
                            model: name, caller: caller, on: tx)
         }
@@ -209,12 +210,12 @@ extension RegistryStore {
 
     func deleteModelTag(_ caller: Caller, name: String, key: String) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
-            let deleted = try await tx.execute("""
+            let id = try await lockModel(name, on: tx)
+            let deleted = try await tx.countRows("""
                 DELETE FROM registry.model_tags WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND key = \(key) RETURNING 1
                 """)
             guard deleted == 1 else { throw RegistryError.notFound("Tag '\(key)' of registered model '\(name)'") }
-            try await touchModel(id, caller, on: tx)
+            try await touchModel(id, on: tx)
             try await emit(RegistryEvent.TagDeleted(modelName: name, version: nil, key: key, deletedBy: caller.subject, deletedAt: Date()),
                            model: name, caller: caller, on: tx)
         }
@@ -223,23 +224,25 @@ extension RegistryStore {
     /// Replaces the set of aliases that move only through governance.
     func setProtectedAliases(_ caller: Caller, name: String, aliases: [String]) async throws -> RegisteredModel {
         try await transaction(caller) { tx in
-            let id = try await lockModel(name, caller, on: tx)
+            let id = try await lockModel(name, on: tx)
             try await tx.execute("""
                 UPDATE registry.models SET protected_aliases = \(aliases), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
                 WHERE id = \(id) AND tenant_id = \(caller.tenant)
                 """)
-            return try await model(named: name, caller, on: tx)
+            return try await model(named: name, on: tx)
         }
     }
 
-    func upsertModelTag(_ id: UUID, key: String, value: String, _ caller: Caller, on tx: RegistryTransaction) async throws {
+    func upsertModelTag(_ id: UUID, key: String, value: String, on tx: RegistryTransaction) async throws {
+        let caller = tx.caller
         try await tx.execute("""
             INSERT INTO registry.model_tags VALUES (\(caller.tenant), \(id), \(key), \(value))
             ON CONFLICT (model_id, key) DO UPDATE SET value = EXCLUDED.value
             """)
     }
 
-    func touchModel(_ id: UUID, _ caller: Caller, on tx: RegistryTransaction) async throws {
+    func touchModel(_ id: UUID, on tx: RegistryTransaction) async throws {
+        let caller = tx.caller
         try await tx.execute("""
             UPDATE registry.models SET revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
             WHERE id = \(id) AND tenant_id = \(caller.tenant)
@@ -253,7 +256,7 @@ extension RegistryStore {
         FROM registry.models m
         """
 
-    func models(_ query: QueryBuilder, _ caller: Caller, on tx: RegistryTransaction) async throws -> [RegisteredModel] {
+    func models(_ query: QueryBuilder, on tx: RegistryTransaction) async throws -> [RegisteredModel] {
         var result: [RegisteredModel] = []
         let rows = try await tx.query(query.query)
         for try await row in rows {

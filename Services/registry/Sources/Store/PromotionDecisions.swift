@@ -24,13 +24,14 @@ extension RegistryStore {
     /// alias (history names the requester and the promotion); a rejected, expired or cancelled
     /// one closes with the alias unchanged.
     /// - Throws: ``RegistryError/notFound(_:)`` for a promotion this registry never opened.
-    func apply(_ decision: PromotionDecision, promotionID: UUID, tenant: String, causation: CloudEvent,
+    func apply(_ decision: PromotionDecision, promotionID: UUID, causation: CloudEvent,
                       on tx: RegistryTransaction) async throws -> PromotionDecisionOutcome {
-        let system = Caller(tenant: tenant, subject: causation.authId ?? "governance")
+        // The consumer's transaction acts for governance, in the decision's tenant.
+        let system = tx.caller
         var found: (UUID, Int, String, String, String, String)?
         for try await row in try await tx.query("""
             SELECT p.model_id, p.version, p.alias, p.state, p.requested_by, m.name FROM registry.promotions p JOIN registry.models m ON m.id = p.model_id
-            WHERE p.id = \(promotionID) AND p.tenant_id = \(tenant) FOR UPDATE OF p
+            WHERE p.id = \(promotionID) AND p.tenant_id = \(tx.tenant) FOR UPDATE OF p
             """).decode((UUID, Int, String, String, String, String).self) { found = row }
         guard let (modelID, number, alias, state, requestedBy, modelName) = found else {
             throw RegistryError.notFound("Promotion \(promotionID.uuidString.lowercased())")
@@ -40,8 +41,8 @@ extension RegistryStore {
         let promotion = promotionID.uuidString.lowercased()
         switch decision {
         case .granted(let approvalID):
-            let modelLive = try await tx.execute("SELECT 1 FROM registry.models WHERE id = \(modelID) AND deleted_at IS NULL") == 1
-            let versionLive = try await tx.execute("""
+            let modelLive = try await tx.countRows("SELECT 1 FROM registry.models WHERE id = \(modelID) AND deleted_at IS NULL") == 1
+            let versionLive = try await tx.countRows("""
                 SELECT 1 FROM registry.versions WHERE model_id = \(modelID) AND version = \(number) AND deleted_at IS NULL
                 """) == 1
             guard modelLive && versionLive else {

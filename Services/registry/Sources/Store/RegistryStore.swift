@@ -10,7 +10,7 @@ typealias RegistryTransaction = TenantTransaction<RegistryEvent>
 /// The registry's state in PostgreSQL: one table set behind both the native and the MLflow API.
 ///
 /// Every call runs in one tenant transaction of the caller (row-level security on
-/// `maestro.tenant`, and every statement also filters by tenant); every change enqueues its
+/// `maestro.tenant` bounds every statement; most also filter by tenant); every change enqueues its
 /// events in the same transaction, so a change and its events commit together or not at all.
 struct RegistryStore: Sendable {
     let database: ServiceDatabase<RegistryEvent>
@@ -30,7 +30,8 @@ struct RegistryStore: Sendable {
     }
 
     /// The id of a live model, locking its row so concurrent changes to one model serialize.
-    func lockModel(_ name: String, _ caller: Caller, on tx: RegistryTransaction) async throws -> UUID {
+    func lockModel(_ name: String, on tx: RegistryTransaction) async throws -> UUID {
+        let caller = tx.caller
         let rows = try await tx.query("""
             SELECT id FROM registry.models WHERE tenant_id = \(caller.tenant) AND name = \(name) AND deleted_at IS NULL FOR UPDATE
             """)

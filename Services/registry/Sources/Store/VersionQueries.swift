@@ -7,9 +7,9 @@ import PostgresNIO
 extension RegistryStore {
     func createVersion(_ caller: Caller, modelName: String, _ new: NewModelVersion) async throws -> ModelVersion {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
             if let parent = new.parentVersion {
-                let exists = try await tx.execute("""
+                let exists = try await tx.countRows("""
                     SELECT 1 FROM registry.versions WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND version = \(parent) AND deleted_at IS NULL
                     """)
                 guard exists == 1 else { throw RegistryError.invalid(field: "parent_version", message: "is not a version of model '\(modelName)'") }
@@ -41,15 +41,16 @@ extension RegistryStore {
                 signature: new.signature, metrics: new.metrics, params: new.params, tags: new.tags, datasetVersions: new.datasetVersions,
                 featureViews: new.featureViews, openLineageRunID: new.openLineageRunID, parentVersion: new.parentVersion,
                 createdBy: caller.subject, createdAt: now), model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
-            return try await version(modelName, number, caller, on: tx)
+            return try await version(modelName, number, on: tx)
         }
     }
 
     func version(_ modelName: String, _ number: Int, _ caller: Caller) async throws -> ModelVersion {
-        try await transaction(caller) { try await version(modelName, number, caller, on: $0) }
+        try await transaction(caller) { try await version(modelName, number, on: $0) }
     }
 
-    func version(_ modelName: String, _ number: Int, _ caller: Caller, on tx: RegistryTransaction) async throws -> ModelVersion {
+    func version(_ modelName: String, _ number: Int, on tx: RegistryTransaction) async throws -> ModelVersion {
+        let caller = tx.caller
         var query = QueryBuilder(Self.versionColumns)
         query.append(" WHERE v.tenant_id = \(query.bind(caller.tenant)) AND m.name = \(query.bind(modelName)) AND v.version = \(query.bind(number))")
         query.append(" AND m.deleted_at IS NULL AND v.deleted_at IS NULL")
@@ -62,8 +63,8 @@ extension RegistryStore {
     func updateVersion(_ caller: Caller, modelName: String, version number: Int, _ change: ModelVersionChange,
                               expectedRevision: Int64? = nil) async throws -> ModelVersion {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            let current = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            let current = try await version(modelName, number, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let now = Date()
             let status = change.status ?? current.status
@@ -80,7 +81,7 @@ extension RegistryStore {
                         """)
                 }
             }
-            let updated = try await version(modelName, number, caller, on: tx)
+            let updated = try await version(modelName, number, on: tx)
             let subject = "models/\(modelName)/versions/\(number)"
             if status != current.status {
                 try await emit(RegistryEvent.ModelVersionStatusChanged(modelName: modelName, version: number, previousStatus: current.status, status: status,
@@ -100,8 +101,8 @@ extension RegistryStore {
     func transitionStage(_ caller: Caller, modelName: String, version number: Int, to stage: ModelVersionStage,
                                 archiveExisting: Bool) async throws -> ModelVersion {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            _ = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            _ = try await version(modelName, number, on: tx)
             let now = Date()
             var moved: [(Int, ModelVersionStage)] = [(number, stage)]
             if archiveExisting && (stage == .staging || stage == .production) {
@@ -117,12 +118,12 @@ extension RegistryStore {
                 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
                 """)
             for (changed, _) in moved {
-                let current = try await version(modelName, changed, caller, on: tx)
+                let current = try await version(modelName, changed, on: tx)
                 try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
                                                                  metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
                                model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, on: tx)
             }
-            return try await version(modelName, number, caller, on: tx)
+            return try await version(modelName, number, on: tx)
         }
     }
 
@@ -131,9 +132,9 @@ extension RegistryStore {
     /// governance or an admin's explicit alias delete.
     func deleteVersion(_ caller: Caller, modelName: String, version number: Int) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            let model = try await model(named: modelName, caller, on: tx)
-            _ = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            let model = try await model(named: modelName, on: tx)
+            _ = try await version(modelName, number, on: tx)
             let protected = model.aliases.filter { $0.value == number && model.protectedAliases.contains($0.key) }.keys.sorted()
             guard protected.isEmpty else {
                 throw RegistryError.conflict("Version \(number) is the target of the protected alias \(protected.joined(separator: ", ")); delete that alias first.")
@@ -152,7 +153,7 @@ extension RegistryStore {
                 try await emit(RegistryEvent.AliasDeleted(modelName: modelName, alias: alias, previousVersion: number, reason: "version deleted",
                                                           deletedBy: caller.subject, deletedAt: now), model: modelName, caller: caller, on: tx)
             }
-            if !removed.isEmpty { try await touchModel(id, caller, on: tx) }
+            if !removed.isEmpty { try await touchModel(id, on: tx) }
             try await emit(RegistryEvent.ModelVersionDeleted(modelName: modelName, version: number, deletedBy: caller.subject, deletedAt: now),
                            model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
@@ -160,13 +161,13 @@ extension RegistryStore {
 
     func setVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String, value: String) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            _ = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            _ = try await version(modelName, number, on: tx)
             try await tx.execute("""
                 INSERT INTO registry.version_tags VALUES (\(caller.tenant), \(id), \(number), \(key), \(value))
                 ON CONFLICT (model_id, version, key) DO UPDATE SET value = EXCLUDED.value
                 """)
-            try await bumpVersion(id, number, caller, on: tx)
+            try await bumpVersion(id, number, on: tx)
             try await emit(RegistryEvent.TagSet(modelName: modelName, version: number, key: key, value: value, setBy: caller.subject, setAt: Date()),
                            model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
@@ -174,13 +175,13 @@ extension RegistryStore {
 
     func deleteVersionTag(_ caller: Caller, modelName: String, version number: Int, key: String) async throws {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            _ = try await version(modelName, number, caller, on: tx)
-            let deleted = try await tx.execute("""
+            let id = try await lockModel(modelName, on: tx)
+            _ = try await version(modelName, number, on: tx)
+            let deleted = try await tx.countRows("""
                 DELETE FROM registry.version_tags WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant) AND key = \(key) RETURNING 1
                 """)
             guard deleted == 1 else { throw RegistryError.notFound("Tag '\(key)' of model version \(number) of '\(modelName)'") }
-            try await bumpVersion(id, number, caller, on: tx)
+            try await bumpVersion(id, number, on: tx)
             try await emit(RegistryEvent.TagDeleted(modelName: modelName, version: number, key: key, deletedBy: caller.subject, deletedAt: Date()),
                            model: modelName, subject: "models/\(modelName)/versions/\(number)", caller: caller, on: tx)
         }
@@ -189,8 +190,8 @@ extension RegistryStore {
     /// Replaces a version's model card.
     func setCard(_ caller: Caller, modelName: String, version number: Int, card: ModelCard, expectedRevision: Int64? = nil) async throws -> ModelVersion {
         try await transaction(caller) { tx in
-            let id = try await lockModel(modelName, caller, on: tx)
-            let current = try await version(modelName, number, caller, on: tx)
+            let id = try await lockModel(modelName, on: tx)
+            let current = try await version(modelName, number, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
             let now = Date()
             try await tx.execute("""
@@ -200,14 +201,14 @@ extension RegistryStore {
             try await emit(RegistryEvent.ModelCardUpdated(modelName: modelName, version: number, card: card, completeness: card.completeness,
                                                           missingSections: card.missingSections, updatedBy: caller.subject, updatedAt: now),
                            model: modelName, subject: "models/\(modelName)/versions/\(number)/card", caller: caller, on: tx)
-            return try await version(modelName, number, caller, on: tx)
+            return try await version(modelName, number, on: tx)
         }
     }
 
     /// A version's card; an empty card when none was written.
     func card(_ caller: Caller, modelName: String, version number: Int) async throws -> (card: ModelCard, version: ModelVersion) {
         try await transaction(caller) { tx in
-            let version = try await version(modelName, number, caller, on: tx)
+            let version = try await version(modelName, number, on: tx)
             var text: String?
             for try await value in try await tx.query("""
                 SELECT v.card::text FROM registry.versions v JOIN registry.models m ON m.id = v.model_id
@@ -219,7 +220,8 @@ extension RegistryStore {
         }
     }
 
-    func bumpVersion(_ id: UUID, _ number: Int, _ caller: Caller, on tx: RegistryTransaction) async throws {
+    func bumpVersion(_ id: UUID, _ number: Int, on tx: RegistryTransaction) async throws {
+        let caller = tx.caller
         try await tx.execute("""
             UPDATE registry.versions SET revision = revision + 1, updated_by = \(caller.subject), updated_at = \(Date())
             WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)

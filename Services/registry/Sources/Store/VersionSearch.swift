@@ -85,7 +85,7 @@ extension RegistryStore {
     /// The newest version in each stage (or in the given stages), as MLflow's latest versions.
     func latestVersions(_ caller: Caller, modelName: String, stages: [ModelVersionStage]) async throws -> [ModelVersion] {
         try await transaction(caller) { tx in
-            _ = try await model(named: modelName, caller, on: tx)
+            _ = try await model(named: modelName, on: tx)
             return try await latestVersions(caller, modelNames: [modelName], stages: stages, on: tx)
         }
     }
