@@ -34,4 +34,16 @@ struct RouteContractTests {
             #expect(harness.service.consumers.map(\.name) == ["audit-log"])
         }
     }
+
+    @Test("every route refuses a token without the role its openapi.yaml names, with 403")
+    func rolesAreEnforcedAtRegistration() async throws {
+        try await AuditHarness.with { harness in
+            let required = RouteContract.documentedRoles(try AuditService.openAPI())
+            #expect(required.count > 5)
+            let refused = try await RouteContract.refusedForLackingRole(harness.router, required: required) { roles in
+                try await harness.token(subject: "probe", tenant: "acme", roles: roles)
+            }
+            #expect(Set(required.keys).subtracting(refused).sorted() == [], "routes that let a caller without their role through")
+        }
+    }
 }

@@ -2,6 +2,8 @@ import Foundation
 import MaestroEvents
 import MaestroHTTPTestSupport
 import MaestroService
+import MaestroTestSupport
+import Synchronization
 import Testing
 @testable import Governance
 
@@ -32,6 +34,29 @@ struct RouteContractTests {
         #expect(GovernanceService.Events.source == GovernanceService.identity.eventSource)
         try await GovernanceHarness.with { governance in
             #expect(governance.service.consumers.map(\.name) == ["governance.promotion-requests"])
+        }
+    }
+
+    @Test("every route refuses a token without the role its openapi.yaml names, with 403")
+    func rolesAreEnforcedAtRegistration() async throws {
+        try await GovernanceHarness.with { governance in
+            let required = RouteContract.documentedRoles(try GovernanceService.openAPI())
+            #expect(required.count > 5)
+            // One principal per role set, each with an API key exchanged for a token.
+            let tokens = Mutex<[[String]: String]>([:])
+            try await governance.application.governance { client in
+                let admin = try await client.token(governance.adminKey)
+                for roles in Set(required.values.map(RouteContract.rolesBelow)) {
+                    let token = try await client.member(admin: admin, "probe-\(roles.count)", roles: roles)
+                    tokens.withLock { $0[roles] = token }
+                }
+            }
+            let issued = tokens.withLock { $0 }
+            let refused = try await RouteContract.refusedForLackingRole(governance.router, required: required) { roles in
+                guard let token = issued[roles] else { throw TestSetupError("no token for \(roles)") }
+                return token
+            }
+            #expect(Set(required.keys).subtracting(refused).sorted() == [], "routes that let a caller without their role through")
         }
     }
 }

@@ -50,6 +50,60 @@ public enum RouteContract {
         return routes
     }
 
+    /// The role each documented operation requires (`x-required-role`, indented six spaces
+    /// under its method).
+    public static func documentedRoles(_ document: OpenAPIDocument) -> [Route: String] {
+        var roles: [Route: String] = [:]
+        var path: String?
+        var method: String?
+        var inPaths = false
+        for line in String(decoding: document.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#") {
+                inPaths = line.hasPrefix("paths:")
+                continue
+            }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if line.hasPrefix("    "), !line.hasPrefix("     ") {
+                method = String(line.dropFirst(4).prefix { $0 != ":" })
+            } else if line.hasPrefix("      x-required-role:"), let path, let method {
+                roles[Route(method, path)] = line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return roles
+    }
+
+    /// The roles a token holds when it lacks `role` but holds every role that does not imply it.
+    public static func rolesBelow(_ role: String) -> [String] {
+        switch role {
+        case "viewer": []
+        case "editor": ["viewer", "approver"]
+        case "approver": ["viewer", "editor"]
+        default: ["viewer", "editor", "approver"]
+        }
+    }
+
+    /// Sends each route of `required` a request with a token lacking its role (from `token`);
+    /// the routes whose group refused it with 403 for that role.
+    public static func refusedForLackingRole(_ router: Router<MaestroRequestContext>, required: [Route: String],
+                                             token: @escaping @Sendable ([String]) async throws -> String) async throws -> Set<Route> {
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.router) { client in
+            var refused: Set<Route> = []
+            for (route, role) in required {
+                let method = HTTPRequest.Method(rawValue: route.method)!
+                let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(try await token(rolesBelow(role)))"]
+                let body = method == .get || method == .head || method == .delete ? nil : ByteBuffer(string: "{}")
+                let response = try await client.execute(uri: uri(for: route), method: method, headers: headers, body: body)
+                if response.status == .forbidden, String(buffer: response.body).contains("This operation requires the \(role) role.") {
+                    refused.insert(route)
+                }
+            }
+            return refused
+        }
+    }
+
     /// A concrete URI for a route: each `{parameter}` becomes a plausible value.
     public static func uri(for route: Route) -> String {
         route.path.replacing(/\{([^}]+)\}/) { match in

@@ -38,4 +38,16 @@ struct RouteContractTests {
             #expect(registry.service.consumers.map(\.name) == ["registry.governance-decisions", "registry.alias-cache"])
         }
     }
+
+    @Test("every route refuses a token without the role its openapi.yaml names, with 403")
+    func rolesAreEnforcedAtRegistration() async throws {
+        try await RegistryHarness.with { registry in
+            let required = RouteContract.documentedRoles(try RegistryService.openAPI())
+            #expect(required.count > 5)
+            let refused = try await RouteContract.refusedForLackingRole(registry.router, required: required) { roles in
+                try await registry.token(subject: "probe", tenant: "acme", roles: roles)
+            }
+            #expect(Set(required.keys).subtracting(refused).sorted() == [], "routes that let a caller without their role through")
+        }
+    }
 }
