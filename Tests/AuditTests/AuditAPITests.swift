@@ -274,6 +274,16 @@ struct AuditAPITests {
                 for (uri, status, field) in cases {
                     try await client.auditGet(uri, token: token).expectAuditProblem(status, field: field)
                 }
+                // The details openapi.yaml documents for refusals the store decides.
+                let details = [
+                    ("/v1/audit/entries/0/proof?tree_size=7", "tree_size 7 is beyond the log's current size, 6."),
+                    ("/v1/audit/proofs/consistency?first=5&second=3", "first (5) must not be greater than second (3)."),
+                    ("/v1/audit/entries/abc", "The entry index must be a whole number from 0."),
+                ]
+                for (uri, detail) in details {
+                    let problem = try JSONSerialization.jsonObject(with: Data(try await client.auditGet(uri, token: token).auditText.utf8)) as? [String: Any]
+                    #expect(problem?["detail"] as? String == detail, "\(uri)")
+                }
                 for uri in ["/v1/audit/tree-head", "/v1/audit/entries", "/v1/audit/entries/0", "/v1/audit/entries/0/proof",
                             "/v1/audit/proofs/consistency?first=1", "/v1/audit/export", "/v1/audit/checkpoints", "/v1/audit/reports/models/fraud"] {
                     try await client.auditGet(uri, token: nil).expectAuditProblem(.unauthorized)
