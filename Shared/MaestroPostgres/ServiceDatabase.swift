@@ -60,10 +60,30 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     /// Runs a statement for its effect, outside any transaction and tenant (tables without
     /// row-level security).
     public func execute(_ query: PostgresQuery) async throws {
-        _ = try await client.withConnection { connection in try await rowCount(query, on: connection) }
+        try await client.query(query, logger: logger)
+    }
+}
+
+/// Statements inside one of a service's transactions.
+public protocol DatabaseTransaction: Sendable {
+    var connection: PostgresConnection { get }
+    var logger: Logger { get }
+}
+
+extension DatabaseTransaction {
+    /// Runs a statement and returns its rows.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger)
     }
 
-    func rowCount(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
+    /// Runs a statement for its effect.
+    public func execute(_ query: PostgresQuery) async throws {
+        _ = try await countRows(query)
+    }
+
+    /// Runs a statement and counts the rows it returns: with `RETURNING`, the rows it inserted,
+    /// updated or deleted.
+    public func countRows(_ query: PostgresQuery) async throws -> Int {
         var count = 0
         for try await _ in try await connection.query(query, logger: logger) { count += 1 }
         return count
@@ -71,29 +91,13 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
 }
 
 /// A transaction scoped to one caller's tenant; see ``ServiceDatabase/transaction(_:_:)``.
-public struct TenantTransaction<Domain: EventDomain>: Sendable {
+public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
     public let connection: PostgresConnection
     public let caller: Caller
     let database: ServiceDatabase<Domain>
 
     public var tenant: String { caller.tenant }
     public var logger: Logger { database.logger }
-
-    /// Runs a statement and returns its rows.
-    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: database.logger)
-    }
-
-    /// Runs a statement for its effect.
-    public func execute(_ query: PostgresQuery) async throws {
-        _ = try await database.rowCount(query, on: connection)
-    }
-
-    /// Runs a statement and counts the rows it returns: with `RETURNING`, the rows it inserted,
-    /// updated or deleted.
-    public func countRows(_ query: PostgresQuery) async throws -> Int {
-        try await database.rowCount(query, on: connection)
-    }
 
     /// Enqueues one event of this service's domain on the domain's topic, in this transaction.
     /// - Parameters:
@@ -119,7 +123,7 @@ public struct TenantTransaction<Domain: EventDomain>: Sendable {
 }
 
 /// A transaction scoped to no tenant; see ``ServiceDatabase/platformTransaction(_:)``.
-public struct PlatformTransaction<Domain: EventDomain>: Sendable {
+public struct PlatformTransaction<Domain: EventDomain>: DatabaseTransaction {
     public let connection: PostgresConnection
     let database: ServiceDatabase<Domain>
 
@@ -132,20 +136,6 @@ public struct PlatformTransaction<Domain: EventDomain>: Sendable {
         let result = try await body(TenantTransaction(connection: connection, caller: caller, database: database))
         try await TenantScope.clear(on: connection, logger: database.logger)
         return result
-    }
-
-    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: database.logger)
-    }
-
-    /// Runs a statement for its effect.
-    public func execute(_ query: PostgresQuery) async throws {
-        _ = try await database.rowCount(query, on: connection)
-    }
-
-    /// Runs a statement and counts the rows it returns (see ``TenantTransaction/countRows(_:)``).
-    public func countRows(_ query: PostgresQuery) async throws -> Int {
-        try await database.rowCount(query, on: connection)
     }
 
     /// Records `ids` in the inbox as handled by `consumer`, in this transaction, and returns

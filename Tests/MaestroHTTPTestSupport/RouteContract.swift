@@ -28,10 +28,21 @@ public enum RouteContract {
     /// The operations of an OpenAPI document: each path under `paths:` (indented two spaces)
     /// with each of its methods (indented four), as the services' documents are written.
     public static func documented(_ document: OpenAPIDocument) -> Set<Route> {
+        Set(operations(document).keys)
+    }
+
+    /// The role each documented operation requires (`x-required-role`, indented six spaces).
+    public static func documentedRoles(_ document: OpenAPIDocument) -> [Route: String] {
+        operations(document).compactMapValues { $0 }
+    }
+
+    /// Each operation with its `x-required-role`, if it names one.
+    static func operations(_ document: OpenAPIDocument) -> [Route: String?] {
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
-        var routes: Set<Route> = []
+        var operations: [Route: String?] = [:]
         var inPaths = false
         var path: String?
+        var operation: Route?
         for line in String(decoding: document.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
             if !line.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#") {
                 inPaths = line.hasPrefix("paths:")
@@ -40,38 +51,19 @@ public enum RouteContract {
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":") {
                 path = String(line.dropFirst(2).dropLast()).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+                operation = nil
             } else if line.hasPrefix("    "), !line.hasPrefix("     "), let path {
-                let key = line.dropFirst(4).prefix { $0 != ":" }
-                if methods.contains(String(key)) { routes.insert(Route(String(key), path)) }
+                let key = String(line.dropFirst(4).prefix { $0 != ":" })
+                operation = methods.contains(key) ? Route(key, path) : nil
+                if let operation { operations[operation] = .some(nil) }
+            } else if line.hasPrefix("      x-required-role:"), let operation {
+                operations[operation] = line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
             } else if line.hasPrefix("  "), !line.hasPrefix("   "), !line.hasPrefix("  #") {
                 path = nil
+                operation = nil
             }
         }
-        return routes
-    }
-
-    /// The role each documented operation requires (`x-required-role`, indented six spaces
-    /// under its method).
-    public static func documentedRoles(_ document: OpenAPIDocument) -> [Route: String] {
-        var roles: [Route: String] = [:]
-        var path: String?
-        var method: String?
-        var inPaths = false
-        for line in String(decoding: document.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            if !line.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#") {
-                inPaths = line.hasPrefix("paths:")
-                continue
-            }
-            guard inPaths else { continue }
-            if line.hasPrefix("  /"), line.hasSuffix(":") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if line.hasPrefix("    "), !line.hasPrefix("     ") {
-                method = String(line.dropFirst(4).prefix { $0 != ":" })
-            } else if line.hasPrefix("      x-required-role:"), let path, let method {
-                roles[Route(method, path)] = line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return roles
+        return operations
     }
 
     /// The roles a token holds when it lacks `role` but holds every role that does not imply it.
