@@ -182,6 +182,17 @@ public struct SettingsReader {
         return number
     }
 
+    /// A whole number in `range`, `nil` when unset; a bad value is one problem,
+    /// "<NAME>: must be a whole number [of <unit>] from <low> to <high>, got '<value>'".
+    public mutating func wholeNumber(_ name: String, in range: ClosedRange<Int>, unit: String? = nil) -> Int? {
+        guard let raw = value(name) else { return nil }
+        guard let number = Int(raw), range.contains(number) else {
+            problems.append("\(name): must be a whole number \(unit.map { "of \($0) " } ?? "")from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
+            return nil
+        }
+        return number
+    }
+
     public mutating func positiveDouble(_ name: String, default defaultValue: Double) -> Double {
         guard let raw = value(name) else { return defaultValue }
         guard let number = Double(raw), number.isFinite, number > 0 else {

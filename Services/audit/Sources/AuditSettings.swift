@@ -25,21 +25,9 @@ struct AuditSettings: ServiceSettings {
         if let file = environment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] {
             if file.isEmpty { reader.problems.append("MAESTRO_AUDIT_SIGNING_KEY_FILE: must be a file path") } else { signingKeyFile = file }
         }
-        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_ENTRIES"] {
-            if let value = Int(text), (1...1_000_000).contains(value) { checkpointEntries = value } else {
-                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_ENTRIES: must be a whole number from 1 to 1000000, got '\(text)'")
-            }
-        }
-        if let text = environment["MAESTRO_AUDIT_CHECKPOINT_SECONDS"] {
-            if let value = Int(text), (1...86_400).contains(value) { checkpointInterval = .seconds(value) } else {
-                reader.problems.append("MAESTRO_AUDIT_CHECKPOINT_SECONDS: must be a whole number of seconds from 1 to 86400, got '\(text)'")
-            }
-        }
-        if let text = environment["MAESTRO_AUDIT_REPORT_MAX_ENTRIES"] {
-            if let value = Int(text), (1...100_000).contains(value) { reportMaxEntries = value } else {
-                reader.problems.append("MAESTRO_AUDIT_REPORT_MAX_ENTRIES: must be a whole number from 1 to 100000, got '\(text)'")
-            }
-        }
+        if let entries = reader.wholeNumber("MAESTRO_AUDIT_CHECKPOINT_ENTRIES", in: 1...1_000_000) { checkpointEntries = entries }
+        if let seconds = reader.wholeNumber("MAESTRO_AUDIT_CHECKPOINT_SECONDS", in: 1...86_400, unit: "seconds") { checkpointInterval = .seconds(seconds) }
+        if let entries = reader.wholeNumber("MAESTRO_AUDIT_REPORT_MAX_ENTRIES", in: 1...100_000) { reportMaxEntries = entries }
         if let pattern = environment["MAESTRO_AUDIT_TOPIC_PATTERN"] {
             if pattern.isEmpty || pattern.contains(",") {
                 reader.problems.append("MAESTRO_AUDIT_TOPIC_PATTERN: must be one topic name or one regular expression starting with ^")

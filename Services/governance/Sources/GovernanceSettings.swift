@@ -16,16 +16,8 @@ struct GovernanceSettings: ServiceSettings {
     var bootstrapAdminKey: String?
 
     init(reading reader: inout SettingsReader) {
-        if let minutes = reader.value("MAESTRO_GOVERNANCE_TOKEN_MINUTES") {
-            if let value = Int(minutes), (1...720).contains(value) { tokenLifetime = .seconds(value * 60) } else {
-                reader.problems.append("MAESTRO_GOVERNANCE_TOKEN_MINUTES: must be a whole number of minutes from 1 to 720, got '\(minutes)'")
-            }
-        }
-        if let seconds = reader.value("MAESTRO_GOVERNANCE_EXPIRY_SECONDS") {
-            if let value = Int(seconds), (1...3600).contains(value) { expiryInterval = .seconds(value) } else {
-                reader.problems.append("MAESTRO_GOVERNANCE_EXPIRY_SECONDS: must be a whole number of seconds from 1 to 3600, got '\(seconds)'")
-            }
-        }
+        if let minutes = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_MINUTES", in: 1...720, unit: "minutes") { tokenLifetime = .seconds(minutes * 60) }
+        if let seconds = reader.wholeNumber("MAESTRO_GOVERNANCE_EXPIRY_SECONDS", in: 1...3600, unit: "seconds") { expiryInterval = .seconds(seconds) }
         if let key = reader.value("MAESTRO_BOOTSTRAP_ADMIN_KEY") {
             if APIKeySecret(parsing: key) == nil {
                 reader.problems.append("MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>")
