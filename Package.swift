@@ -23,36 +23,64 @@ let serviceKit: [Target.Dependency] = [
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
 ]
 
-/// A service: an executable under `Services/<folder>/Sources` with its migrations and OpenAPI
-/// document as resources. Adding a service is its folder, one line here, one line in
-/// `serviceTests`, and its entry in `ServiceCatalog`.
-func service(_ name: String, folder: String, dependencies: [Target.Dependency] = []) -> Target {
-    .executableTarget(name: name, dependencies: serviceKit + dependencies, path: "Services/\(folder)", sources: ["Sources"],
-                      resources: [.copy("Migrations"), .copy("openapi.yaml")], swiftSettings: swiftSettings)
+/// A service: an executable `maestro-<folder>` from `Services/<folder>/Sources`, with its
+/// migrations and OpenAPI document as resources, and its test target `Tests/<name>Tests` on the
+/// generic service harness. Adding a service is its folder, one entry in `services`, and its
+/// entry in `ServiceCatalog` (docs/architecture.md).
+struct ServiceTargets {
+    let name: String
+    let folder: String
+    let dependencies: [Target.Dependency]
+    let testDependencies: [Target.Dependency]
+
+    init(_ name: String, folder: String, dependencies: [Target.Dependency] = [], testDependencies: [Target.Dependency] = []) {
+        self.name = name
+        self.folder = folder
+        self.dependencies = dependencies
+        self.testDependencies = testDependencies
+    }
+
+    var product: Product {
+        .executable(name: "maestro-\(folder)", targets: [name])
+    }
+
+    var targets: [Target] {
+        [
+            .executableTarget(name: name, dependencies: serviceKit + dependencies, path: "Services/\(folder)", sources: ["Sources"],
+                              resources: [.copy("Migrations"), .copy("openapi.yaml")], swiftSettings: swiftSettings),
+            .testTarget(name: "\(name)Tests", dependencies: [.target(name: name), "MaestroHTTPTestSupport", "MaestroTestSupport",
+                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]
+                            + serviceKit + dependencies + testDependencies,
+                        path: "Tests/\(name)Tests", swiftSettings: swiftSettings),
+        ]
+    }
 }
 
-/// A service's test target: `Tests/<name>Tests`, with the generic service harness.
-func serviceTests(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
-    .testTarget(name: "\(name)Tests", dependencies: [.target(name: name), "MaestroHTTPTestSupport", "MaestroTestSupport",
-                                                      .product(name: "HummingbirdTesting", package: "hummingbird")] + serviceKit + dependencies,
-                path: "Tests/\(name)Tests", swiftSettings: swiftSettings)
-}
+let services = [
+    ServiceTargets("Registry", folder: "registry"),
+    ServiceTargets("Governance", folder: "governance", dependencies: [
+        .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "Crypto", package: "swift-crypto"),
+    ]),
+    ServiceTargets("Audit", folder: "audit", dependencies: [
+        "MaestroAuditLog",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Metrics", package: "swift-metrics"),
+    ]),
+]
 
 let package = Package(
     name: "maestro",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "maestro", targets: ["maestro"]),
-        .executable(name: "maestro-registry", targets: ["Registry"]),
-        .executable(name: "maestro-governance", targets: ["Governance"]),
-        .executable(name: "maestro-audit", targets: ["Audit"]),
         .library(name: "MaestroKafka", targets: ["MaestroKafka"]),
         .library(name: "MaestroEvents", targets: ["MaestroEvents"]),
         .library(name: "MaestroBus", targets: ["MaestroBus"]),
         .library(name: "MaestroPostgres", targets: ["MaestroPostgres"]),
         .library(name: "MaestroRedis", targets: ["MaestroRedis"]),
         .library(name: "MaestroAuditLog", targets: ["MaestroAuditLog"]),
-    ],
+    ] + services.map(\.product),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -136,18 +164,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Services: one executable each, built from the kit (see docs/architecture.md).
-        service("Registry", folder: "registry"),
-        service("Governance", folder: "governance", dependencies: [
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        service("Audit", folder: "audit", dependencies: [
-            "MaestroAuditLog",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Metrics", package: "swift-metrics"),
-        ]),
-
         // Benchmarks: the Swift wrapper and a raw librdkafka baseline with the same settings.
         .executableTarget(
             name: "KafkaBench",
@@ -224,10 +240,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroPostgresTests", swiftSettings: swiftSettings),
-        serviceTests("Registry"),
-        serviceTests("Governance", dependencies: [.product(name: "JWTKit", package: "jwt-kit")]),
-        serviceTests("Audit", dependencies: ["MaestroAuditLog"]),
         .testTarget(name: "MaestroAuditLogTests", dependencies: ["MaestroAuditLog"], path: "Tests/MaestroAuditLogTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroEventsTests", dependencies: ["MaestroEvents", "MaestroBus", "MaestroKafka", "MaestroTestSupport"], path: "Tests/MaestroEventsTests", swiftSettings: swiftSettings),
-    ]
+    ] + services.flatMap(\.targets)
 )
