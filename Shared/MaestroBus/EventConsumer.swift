@@ -19,12 +19,17 @@ public struct EventRejection: Error, Sendable, CustomStringConvertible {
     public var description: String { reason }
 }
 
+/// Records as a batched consumer hands them over, with when they first arrived: a retried
+/// batch keeps its time, so what a handler derives from it does not depend on the retries.
+public struct ReceivedBatch: Sendable {
+    public let messages: [KafkaConsumerMessage]
+    public let receivedAt: Date
+}
+
 /// Settings of an ``EventConsumer``.
 public struct EventConsumerConfiguration: Sendable {
     /// The consumer's name: its Kafka group id and the `maestro_consumer` header of its dead letters.
     public var name: String
-    public var topics: [Topic]
-    public var bootstrapServers: String
     /// First delay before retrying a transient failure; it doubles up to ``maxRetryDelay``.
     public var initialRetryDelay: Duration
     public var maxRetryDelay: Duration
@@ -35,15 +40,12 @@ public struct EventConsumerConfiguration: Sendable {
                 initialRetryDelay: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(30)) {
         self.init(name: name, subscription: topics.map(\.name), bootstrapServers: bootstrapServers,
                   initialRetryDelay: initialRetryDelay, maxRetryDelay: maxRetryDelay)
-        self.topics = topics
     }
 
     /// - Parameter subscription: topic names; a name starting with `^` is a regular expression.
     public init(name: String, subscription: [String], bootstrapServers: String, maxBatchSize: Int = 500, properties: [String: String] = [:],
                 initialRetryDelay: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(30)) {
         self.name = name
-        self.topics = subscription.compactMap(Topic.named)
-        self.bootstrapServers = bootstrapServers
         self.initialRetryDelay = initialRetryDelay
         self.maxRetryDelay = maxRetryDelay
         self.kafka = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupId: name, topics: subscription, clientId: name,
@@ -85,10 +87,11 @@ public final class EventConsumer: Service, Sendable {
 
     /// A consumer of raw records in batches, for a handler that must see every record as it is,
     /// CloudEvent or not (the audit log records poison too). A batch whose handler fails is
-    /// retried with capped exponential backoff, never skipped; offsets are stored only after the
-    /// handler returns, so every record is handled at least once (with an inbox, once).
+    /// retried with capped exponential backoff, never skipped, and with the same
+    /// ``ReceivedBatch/receivedAt`` each time; offsets are stored only after the handler
+    /// returns, so every record is handled at least once (with an inbox, once).
     public init(records configuration: EventConsumerConfiguration, logger: Logger,
-                handler: @escaping @Sendable ([KafkaConsumerMessage]) async throws -> Void) throws(KafkaError) {
+                handler: @escaping @Sendable (ReceivedBatch) async throws -> Void) throws(KafkaError) {
         let stopping = StopFlag()
         let retry = RetryPolicy(initial: configuration.initialRetryDelay, max: configuration.maxRetryDelay, stopping: stopping)
         var logger = logger
@@ -96,7 +99,8 @@ public final class EventConsumer: Service, Sendable {
         let pipelineLogger = logger
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration.kafka, logger: logger) { messages in
-            try await retry.untilDone(logger: pipelineLogger) { try await handler(messages) }
+            let batch = ReceivedBatch(messages: messages, receivedAt: Date())
+            try await retry.untilDone(logger: pipelineLogger) { try await handler(batch) }
         }
     }
 

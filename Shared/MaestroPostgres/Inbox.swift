@@ -14,27 +14,21 @@ public struct Inbox: Sendable {
         self.schema = settings.schema
     }
 
-    /// Runs `effect` once per `(consumer, event id)`; returns `nil` for an event already handled.
-    /// With a tenant, the transaction is a tenant transaction (``PostgresClient/withTenantTransaction(_:logger:_:)``).
-    public func once<Result: Sendable>(consumer: String, event: CloudEvent, tenant: String? = nil, client: PostgresClient, logger: Logger,
+    /// Runs `effect` once per `(consumer, event id)`, in one transaction with the inbox row;
+    /// returns `nil` for an event already handled. Services use ``ServiceDatabase/once(consumer:event:caller:_:)``,
+    /// which also scopes the transaction to the event's tenant.
+    public func once<Result: Sendable>(consumer: String, event: CloudEvent, client: PostgresClient, logger: Logger,
                                        _ effect: (PostgresConnection) async throws -> Result) async throws -> Result? {
         try await client.transaction(logger: logger) { connection -> Result? in
-            if let tenant { try await TenantScope.set(tenant, on: connection, logger: logger) }
-            let inserted = try await connection.query("""
-                INSERT INTO \(unescaped: schema).inbox (consumer, event_id) VALUES (\(consumer), \(event.id))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger)
-            var isNew = false
-            for try await _ in inserted { isNew = true }
-            guard isNew else { return nil }
+            guard try await !claim(consumer: consumer, ids: [event.id], on: connection, logger: logger).isEmpty else { return nil }
             return try await effect(connection)
         }
     }
 
-    /// The batch form of ``once``: records every id of `ids` for `consumer` in the transaction
-    /// `connection` is in, and returns those not recorded before (their effects are the caller's
-    /// to apply in that same transaction). Ids are claimed in sorted order, so two batches
-    /// racing over the same ids cannot deadlock.
+    /// Records every id of `ids` for `consumer` in the transaction `connection` is in, and
+    /// returns those not recorded before (their effects are the caller's to apply in that same
+    /// transaction). Ids are claimed in sorted order, so two batches racing over the same ids
+    /// cannot deadlock.
     public func claim(consumer: String, ids: [String], on connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
         let sorted = Array(Set(ids)).sorted()
         guard !sorted.isEmpty else { return [] }

@@ -52,7 +52,7 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     public func once<Result: Sendable>(consumer: String, event: CloudEvent, caller: Caller,
                                        _ effect: (TenantTransaction<Domain>) async throws -> Result) async throws -> Result? {
         try await transaction(caller) { transaction -> Result? in
-            guard try await inbox.claim(consumer: consumer, ids: [event.id], on: transaction.connection, logger: logger).isEmpty == false else { return nil }
+            guard try await !inbox.claim(consumer: consumer, ids: [event.id], on: transaction.connection, logger: logger).isEmpty else { return nil }
             return try await effect(transaction)
         }
     }

@@ -124,7 +124,7 @@ public struct ServiceKit: Sendable {
 public struct ConsumerDeclaration: Sendable {
     enum Handling: Sendable {
         case events([Topic], EventConsumer.Handler)
-        case records(subscription: String, maxBatchSize: Int, properties: [String: String], @Sendable ([KafkaConsumerMessage]) async throws -> Void)
+        case records(subscription: String, maxBatchSize: Int, properties: [String: String], @Sendable (ReceivedBatch) async throws -> Void)
     }
 
     /// The consumer group's name, before the deployment's prefix; also its inbox name.
@@ -140,7 +140,7 @@ public struct ConsumerDeclaration: Sendable {
     /// Raw records of the topics matching `subscription` (a name, or a regular expression
     /// starting with `^`), in batches, each retried until its handler succeeds.
     public static func records(_ name: String, subscription: String, maxBatchSize: Int, properties: [String: String] = [:],
-                               handler: @escaping @Sendable ([KafkaConsumerMessage]) async throws -> Void) -> ConsumerDeclaration {
+                               handler: @escaping @Sendable (ReceivedBatch) async throws -> Void) -> ConsumerDeclaration {
         ConsumerDeclaration(name: name, handling: .records(subscription: subscription, maxBatchSize: maxBatchSize, properties: properties, handler))
     }
 

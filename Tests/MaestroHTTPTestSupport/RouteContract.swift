@@ -80,19 +80,11 @@ public enum RouteContract {
     /// the routes whose group refused it with 403 for that role.
     public static func refusedForLackingRole(_ router: Router<MaestroRequestContext>, required: [Route: String],
                                              token: @escaping @Sendable ([String]) async throws -> String) async throws -> Set<Route> {
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return try await app.test(.router) { client in
-            var refused: Set<Route> = []
-            for (route, role) in required {
-                let method = HTTPRequest.Method(rawValue: route.method)!
-                let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(try await token(rolesBelow(role)))"]
-                let body = method == .get || method == .head || method == .delete ? nil : ByteBuffer(string: "{}")
-                let response = try await client.execute(uri: uri(for: route), method: method, headers: headers, body: body)
-                if response.status == .forbidden, String(buffer: response.body).contains("This operation requires the \(role) role.") {
-                    refused.insert(route)
-                }
-            }
-            return refused
+        try await routes(of: router, Array(required.keys)) { route in
+            let role = required[route]!
+            return [.authorization: "Bearer \(try await token(rolesBelow(role)))"]
+        } where: { route, response in
+            response.status == .forbidden && String(buffer: response.body).contains("This operation requires the \(required[route]!) role.")
         }
     }
 
@@ -113,19 +105,29 @@ public enum RouteContract {
     /// asks for the caller also answers 401, but in other words.
     public static func reachableAnonymously(_ router: Router<MaestroRequestContext>) async throws -> Set<Route> {
         let routes = registered(router)
+        let refused = try await Self.routes(of: router, Array(routes)) { _ in [:] } where: { _, response in
+            response.status == .unauthorized && response.headers[.wwwAuthenticate] == "Bearer"
+                && String(buffer: response.body).contains("A bearer token is required.")
+        }
+        return routes.subtracting(refused)
+    }
+
+    /// Sends each of `routes` a request (a JSON `{}` body where the method takes one, plus
+    /// `headers(route)`); the routes whose response satisfies `matches`.
+    static func routes(of router: Router<MaestroRequestContext>, _ routes: [Route], headers: @escaping @Sendable (Route) async throws -> HTTPFields,
+                       where matches: @escaping @Sendable (Route, TestResponse) -> Bool) async throws -> Set<Route> {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.router) { client in
-            var reachable: Set<Route> = []
+            var matching: Set<Route> = []
             for route in routes {
                 let method = HTTPRequest.Method(rawValue: route.method)!
-                let headers: HTTPFields = [.contentType: "application/json"]
+                var fields = try await headers(route)
+                fields[.contentType] = "application/json"
                 let body = method == .get || method == .head || method == .delete ? nil : ByteBuffer(string: "{}")
-                let response = try await client.execute(uri: uri(for: route), method: method, headers: headers, body: body)
-                let refusedByGroup = response.status == .unauthorized && response.headers[.wwwAuthenticate] == "Bearer"
-                    && String(buffer: response.body).contains("A bearer token is required.")
-                if !refusedByGroup { reachable.insert(route) }
+                let response = try await client.execute(uri: uri(for: route), method: method, headers: fields, body: body)
+                if matches(route, response) { matching.insert(route) }
             }
-            return reachable
+            return matching
         }
     }
 

@@ -1,9 +1,9 @@
 import Foundation
 import MaestroAuditLog
+import MaestroBus
 import MaestroEvents
 import MaestroKafka
 import Metrics
-import Synchronization
 
 /// The handler of the one consumer group over every recorded topic: each fetched batch is
 /// appended in one transaction. The kit's consumer retries a failed batch (database down) with
@@ -16,19 +16,17 @@ import Synchronization
 struct AuditIngest: Sendable {
     let store: AuditLogStore
     private let appended = Counter(label: "maestro_audit_entries_appended_total")
-    private let batch = BatchInHand()
 
     init(store: AuditLogStore) {
         self.store = store
     }
 
-    func handle(_ messages: [KafkaConsumerMessage]) async throws {
-        let records = batch.records(of: messages) {
-            let ownKey = store.key.publicKey
-            return messages.filter { !Self.isOwnCheckpoint($0, key: ownKey) }.map { AuditRecord($0) }
-        }
+    /// A record without a time of its own is dated when its batch was first received, however
+    /// often the append is retried.
+    func handle(_ batch: ReceivedBatch) async throws {
+        let ownKey = store.key.publicKey
+        let records = batch.messages.filter { !Self.isOwnCheckpoint($0, key: ownKey) }.map { AuditRecord($0, receivedAt: batch.receivedAt) }
         appended.increment(by: try await store.append(records))
-        batch.release()
     }
 
     /// A checkpoint this service signed: headers alone could be forged by anyone who can
@@ -39,31 +37,5 @@ struct AuditIngest: Sendable {
               message.headers.string("ce_source") == AuditEvent.source,
               let checkpoint = try? JSONDecoder().decode(Checkpoint.self, from: Data(message.value)) else { return false }
         return checkpoint.isSigned(by: key)
-    }
-}
-
-/// The records made of the batch in hand, kept while the batch is retried, so a record without
-/// a time of its own is dated when it was first received, not when an append finally succeeded.
-private final class BatchInHand: Sendable {
-    private struct Position: Hashable {
-        let topic: String
-        let partition: Int32
-        let offset: Int64
-    }
-
-    private let held = Mutex<(positions: [Position], records: [AuditRecord])?>(nil)
-
-    /// The records of `messages`: those made for the same batch before, or new ones from `make`.
-    func records(of messages: [KafkaConsumerMessage], _ make: () -> [AuditRecord]) -> [AuditRecord] {
-        let positions = messages.map { Position(topic: $0.topic, partition: $0.partition, offset: $0.offset) }
-        if let kept = held.withLock({ $0 }), kept.positions == positions { return kept.records }
-        let records = make()
-        held.withLock { $0 = (positions, records) }
-        return records
-    }
-
-    /// Forgets the batch once it is appended.
-    func release() {
-        held.withLock { $0 = nil }
     }
 }
