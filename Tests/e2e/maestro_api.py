@@ -1,7 +1,37 @@
-"""Small helpers for driving the services' HTTP APIs from the e2e tests with `requests`."""
+"""Small helpers for driving the services' HTTP APIs from the e2e tests with `requests`, and for
+reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode)."""
 import time
 
 import requests
+from cloudevents.core.bindings import kafka as cloudevents_kafka
+from cloudevents.core.v1.event import CloudEvent
+
+
+class SDKEvent:
+    """A record as the CloudEvents SDK parsed it: `event["type"]` reads an attribute or
+    extension, `event.data` the data the SDK decoded."""
+
+    def __init__(self, event):
+        self.attributes = event.get_attributes()
+        self.data = event.get_data()
+
+    def __getitem__(self, name):
+        return self.attributes[name]
+
+    def get(self, name, default=None):
+        return self.attributes.get(name, default)
+
+
+def read_cloudevent(message):
+    """A confluent-kafka message read by the SDK's Kafka binding."""
+    record = cloudevents_kafka.KafkaMessage(headers=dict(message.headers() or []), key=message.key(), value=message.value())
+    return SDKEvent(cloudevents_kafka.from_binary_event(record))
+
+
+def cloudevent_record(attributes, data):
+    """A CloudEvent written by the SDK's Kafka binding: (headers for confluent-kafka, value)."""
+    message = cloudevents_kafka.to_binary_event(CloudEvent(attributes, data))
+    return list(message.headers.items()), message.value
 
 
 def call(url, method, path, token=None, body=None, **params):

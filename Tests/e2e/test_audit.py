@@ -9,12 +9,10 @@ import uuid
 
 import pytest
 import requests
-from cloudevents.conversion import to_binary
-from cloudevents.http import CloudEvent
 from confluent_kafka import Producer
 
 from conftest import _required, _start
-from maestro_api import call, principal, token_for, wait_for
+from maestro_api import call, cloudevent_record, principal, token_for, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +62,9 @@ def test_records_that_are_not_cloudevents_are_kept_in_the_system_log(audited, br
     marker = f"e2e.garbage.{unique}"
     producer.produce("maestro.ingest.usage", key=b"gpu-1", value=b"\xff not json", headers=[("ce_type", marker.encode())])
     # A valid CloudEvent of another tenant goes to that tenant's log, which the default tenant cannot read.
-    event = CloudEvent({"type": "io.maestro.ingest.usage.recorded.v1", "source": "/e2e", "subject": "gpu-1", "tenant": f"t{unique}"}, {"n": 1})
-    headers, body = to_binary(event)
-    producer.produce("maestro.ingest.usage", key=b"gpu-1", value=body,
-                     headers=[(f"ce_{name[3:]}" if name.startswith("ce-") else name, value.encode()) for name, value in headers.items()])
+    headers, body = cloudevent_record({"type": "io.maestro.ingest.usage.recorded.v1", "source": "/e2e", "subject": "gpu-1", "tenant": f"t{unique}",
+                                       "datacontenttype": "application/json"}, {"n": 1})
+    producer.produce("maestro.ingest.usage", key=b"gpu-1", value=body, headers=headers)
     producer.flush(10)
     raw = wait_for(lambda: call(audit, "GET", "/v1/audit/entries", admin, log="_system", type=marker).json()["items"])
     entry = json.loads(raw[0]["entry"])

@@ -2,9 +2,9 @@ import json
 import subprocess
 import time
 
-from cloudevents.http import CloudEvent
-from cloudevents.kafka import KafkaMessage, from_binary, to_binary
 from confluent_kafka import Consumer, Producer, TopicPartition
+
+from maestro_api import cloudevent_record, read_cloudevent
 
 CATALOG = {
     "maestro.registry.events": 6,
@@ -51,8 +51,7 @@ def test_published_event_is_read_by_confluent_kafka_and_the_cloudevents_sdk(maes
     assert "published" in result.stdout
 
     record = consume_until(brokers, "maestro.registry.events", lambda m: m.key() == f"fraud-{unique}".encode())
-    event = from_binary(KafkaMessage(headers=dict(record.headers()), key=record.key(), value=record.value()),
-                        data_unmarshaller=lambda raw: json.loads(raw))
+    event = read_cloudevent(record)
     assert event["specversion"] == "1.0"
     assert event["type"] == "io.maestro.registry.model.created.v1"
     assert event["source"] == "/maestro/cli"
@@ -90,12 +89,10 @@ def test_tail_shows_events_published_by_the_cloudevents_sdk_and_flags_invalid_re
     other_type = f"io.maestro.e2e.other{unique}.v1"
     producer = Producer({"bootstrap.servers": brokers})
     for index, event_type in enumerate(["io.maestro.e2e.thing.v1", other_type]):
-        event = CloudEvent({"type": event_type, "source": "/e2e/job", "subject": f"resources/{unique}", "tenant": "default",
-                            "datacontenttype": "application/json"},
-                           {"marker": unique, "index": index})
-        message = to_binary(event, data_marshaller=lambda data: json.dumps(data).encode())
-        producer.produce("maestro.ingest.usage", key=unique.encode(), value=message.value,
-                         headers=list(message.headers.items()))
+        headers, value = cloudevent_record({"type": event_type, "source": "/e2e/job", "subject": f"resources/{unique}", "tenant": "default",
+                                            "datacontenttype": "application/json"},
+                                           {"marker": unique, "index": index})
+        producer.produce("maestro.ingest.usage", key=unique.encode(), value=value, headers=headers)
     producer.produce("maestro.ingest.usage", key=unique.encode(), value=b"not a cloudevent")
     assert producer.flush(30) == 0
 

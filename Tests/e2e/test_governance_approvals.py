@@ -4,10 +4,9 @@ whole chain on one correlation id; a failing check blocks approval; self-approva
 import json
 import time
 
-from cloudevents.kafka import KafkaMessage, from_binary
 from confluent_kafka import Consumer
 
-from maestro_api import call, principal, token_for, wait_for
+from maestro_api import call, principal, read_cloudevent, token_for, wait_for
 
 
 CHAIN = ["io.maestro.registry.promotion.requested.v1", "io.maestro.governance.approval.requested.v1",
@@ -27,7 +26,7 @@ def chain(brokers, promotion_id, timeout=60):
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            event = from_binary(KafkaMessage(headers=dict(message.headers()), key=message.key(), value=message.value()), data_unmarshaller=json.loads)
+            event = read_cloudevent(message)
             seen.append(event)
             if event["type"] == "io.maestro.registry.promotion.requested.v1" and event.data["promotion_id"] == promotion_id:
                 correlation = event["correlationid"]

@@ -1,12 +1,11 @@
 """The registry driven by MLflow's own Python client (mlflow-skinny), and the events each step emits."""
-import json
 import os
 
 import pytest
-from cloudevents.kafka import KafkaMessage, from_binary
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException, RestException
 
+from maestro_api import read_cloudevent
 from test_bus import consume_until
 
 
@@ -135,8 +134,7 @@ def test_each_step_emits_its_cloudevent(client, brokers, unique):
     def collect(message):
         if message.key() != name.encode():
             return False
-        event = from_binary(KafkaMessage(headers=dict(message.headers()), key=message.key(), value=message.value()),
-                            data_unmarshaller=json.loads)
+        event = read_cloudevent(message)
         seen.append(event)
         return event["type"] == "io.maestro.registry.alias.moved.v1"
 
