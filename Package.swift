@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 /// One set of Swift settings for every target: Swift 6 language mode (complete strict
@@ -92,6 +92,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        // OTLP over HTTP/protobuf only: the gRPC exporter would add grpc-swift to every build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -106,6 +109,10 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Trace context propagation and span attribute names, for every module that records spans.
+        sharedModule("MaestroTracing", dependencies: [
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ]),
         // Identity and refusals every domain shares; no I/O.
         sharedModule("MaestroDomain", dependencies: []),
         // The event contract: envelope, types, topics, payloads, schemas. No transport.
@@ -117,35 +124,41 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         sharedModule("MaestroRedis", dependencies: [
-            "CHiredis",
+            "CHiredis", "MaestroTracing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         sharedModule("MaestroPostgres", dependencies: [
-            "MaestroDomain", "MaestroEvents",
+            "MaestroDomain", "MaestroEvents", "MaestroTracing",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         // The contract on Kafka: CloudEvents binding, the consumer pipeline, the outbox relay.
         sharedModule("MaestroBus", dependencies: [
-            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroPostgres",
+            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroTracing",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         sharedModule("MaestroAuditLog", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         sharedModule("MaestroService", dependencies: [
-            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroBus", "MaestroPostgres", "MaestroRedis",
+            "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroBus", "MaestroPostgres", "MaestroRedis", "MaestroTracing",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -197,6 +210,7 @@ let package = Package(
                 "MaestroService", "MaestroDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/HTTPBench",
             swiftSettings: swiftSettings
@@ -206,7 +220,10 @@ let package = Package(
         .target(
             name: "MaestroTestSupport",
             dependencies: ["MaestroKafka", "MaestroPostgres", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "OTel", package: "swift-otel"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Tests/MaestroTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -231,8 +248,9 @@ let package = Package(
         ], path: "Tests/MaestroServiceTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroRedisTests", dependencies: ["MaestroRedis", "MaestroTestSupport"], path: "Tests/MaestroRedisTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroBusTests", dependencies: [
-            "MaestroBus", "MaestroDomain", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport",
+            "MaestroBus", "MaestroDomain", "MaestroPostgres", "MaestroEvents", "MaestroKafka", "MaestroTestSupport", "MaestroTracing",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroBusTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroPostgresTests", dependencies: [

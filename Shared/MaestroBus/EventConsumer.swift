@@ -3,9 +3,11 @@ import Logging
 import MaestroDomain
 import MaestroEvents
 import MaestroKafka
+import MaestroTracing
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// A handler's verdict that an event can never be processed (bad content, not a transient
 /// condition). The event goes to `maestro.dlq` and the consumer moves on.
@@ -66,6 +68,10 @@ public struct EventConsumerConfiguration: Sendable {
 ///
 /// A dead letter is published and acknowledged before the consumer moves on, so nothing is
 /// dropped silently.
+///
+/// Each record is handled within a consumer span, `process <topic>`, that continues the trace
+/// of the record's `ce_traceparent`: the handler's own spans, and the events it emits, join
+/// the trace of the event that caused them.
 public final class EventConsumer: Service, Sendable {
     public typealias Handler = @Sendable (CloudEvent, KafkaConsumerMessage) async throws -> Void
 
@@ -79,9 +85,14 @@ public final class EventConsumer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "consumer"] = "\(configuration.name)"
         let pipelineLogger = logger
+        let group = configuration.kafka.groupId
         self.stopping = stopping
         self.consumer = try KafkaConsumer(configuration: configuration.kafka, logger: logger) { message in
-            try await EventConsumer.process(message, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
+            let traceParent = message.headers.first { $0.name == CloudEvent.Header.traceParent }?.stringValue
+            try await withSpan("process \(message.topic)", context: TraceContext.context(continuing: traceParent), ofKind: .consumer) { span in
+                span.attributes.setProcessing(message, group: group)
+                try await EventConsumer.process(message, span: span, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
+            }
         }
     }
 
@@ -97,10 +108,22 @@ public final class EventConsumer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "consumer"] = "\(configuration.name)"
         let pipelineLogger = logger
+        let group = configuration.kafka.groupId
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration.kafka, logger: logger) { messages in
             let batch = ReceivedBatch(messages: messages, receivedAt: Date())
-            try await retry.untilDone(logger: pipelineLogger) { try await handler(batch) }
+            let topics = Set(messages.map(\.topic)).sorted()
+            // A batch has many causes: its span starts a trace of its own, linked to each record's.
+            try await withSpan("process \(topics.joined(separator: ","))", context: .topLevel, ofKind: .consumer) { span in
+                span.attributes.setMessaging(.process, destination: topics.joined(separator: ","))
+                span.attributes[SpanAttributeName.messagingConsumerGroup] = group
+                span.attributes[SpanAttributeName.messagingBatchCount] = messages.count
+                for message in messages.prefix(OutboxRelay.maxLinksPerBatch) {
+                    guard let traceParent = message.headers.first(where: { $0.name == CloudEvent.Header.traceParent })?.stringValue else { continue }
+                    span.addLink(SpanLink(context: TraceContext.context(continuing: traceParent), attributes: [:]))
+                }
+                try await retry.untilDone(logger: pipelineLogger) { try await handler(batch) }
+            }
         }
     }
 
@@ -118,33 +141,39 @@ public final class EventConsumer: Service, Sendable {
         consumer.triggerShutdown()
     }
 
-    private static func process(_ message: KafkaConsumerMessage, handler: Handler, deadLetters: DeadLetterPublisher,
+    private static func process(_ message: KafkaConsumerMessage, span: any Span, handler: Handler, deadLetters: DeadLetterPublisher,
                                 retry: RetryPolicy, logger: Logger) async throws {
         let event: CloudEvent
         do {
             event = try CloudEvent(kafkaMessage: message)
         } catch {
-            return try await retry.untilDone(logger: logger) { try await deadLetters.publish(message, error: error.message, logger: logger) }
+            return try await retry.untilDone(logger: logger) {
+                try await deadLetters.publish(message, reason: .notCloudEvent, error: error.message, span: span, logger: logger)
+            }
         }
+        span.attributes[SpanAttributeName.messagingMessageID] = event.id
+        span.attributes[SpanAttributeName.tenant] = event.tenant
         if let schema = try? EventSchemas.schema(forType: event.type), let data = try? JSONValue(parsing: event.data) {
             let violations = schema.violations(of: data)
             if !violations.isEmpty {
-                let reason = "data fails the schema of \(event.type): " + violations.prefix(5).map(\.description).joined(separator: "; ")
-                return try await retry.untilDone(logger: logger) { try await deadLetters.publish(message, error: reason, logger: logger) }
+                let error = "data fails the schema of \(event.type): " + violations.prefix(5).map(\.description).joined(separator: "; ")
+                return try await retry.untilDone(logger: logger) {
+                    try await deadLetters.publish(message, reason: .schemaViolation, error: error, span: span, logger: logger)
+                }
             }
         }
         try await retry.untilDone(logger: logger) {
             do {
                 try await handler(event, message)
             } catch let rejection as EventRejection {
-                try await deadLetters.publish(message, error: rejection.reason, logger: logger)
+                try await deadLetters.publish(message, reason: .rejected, error: rejection.reason, span: span, logger: logger)
             } catch let error as DecodingError {
-                try await deadLetters.publish(message, error: "data does not decode as \(event.type): \(error)", logger: logger)
+                try await deadLetters.publish(message, reason: .undecodable, error: "data does not decode as \(event.type): \(error)", span: span, logger: logger)
             } catch let error as CloudEventError {
-                try await deadLetters.publish(message, error: error.message, logger: logger)
+                try await deadLetters.publish(message, reason: .notCloudEvent, error: error.message, span: span, logger: logger)
             } catch let refusal as any DomainError where refusal.kind != .internalState {
                 // The domain refuses the event for good; retrying would block the partition forever.
-                try await deadLetters.publish(message, error: refusal.description, logger: logger)
+                try await deadLetters.publish(message, reason: .domainRefusal, error: refusal.description, span: span, logger: logger)
             }
         }
     }
@@ -163,7 +192,16 @@ struct DeadLetterPublisher: Sendable {
     let consumerName: String
     let producer: KafkaProducer
 
-    func publish(_ message: KafkaConsumerMessage, error: String, logger: Logger) async throws(KafkaError) {
+    /// Why a record is a dead letter: the bounded `reason` of `maestro_dlq_records_total`.
+    enum Reason: String {
+        case notCloudEvent = "not_cloudevent"
+        case schemaViolation = "schema_violation"
+        case undecodable
+        case rejected
+        case domainRefusal = "domain_refusal"
+    }
+
+    func publish(_ message: KafkaConsumerMessage, reason: Reason, error: String, span: any Span, logger: Logger) async throws(KafkaError) {
         var headers = message.headers.filter { !$0.name.hasPrefix("maestro_") }
         headers.append(KafkaHeader(name: Self.errorHeader, string: String(error.prefix(2000))))
         headers.append(KafkaHeader(name: Self.consumerHeader, string: consumerName))
@@ -172,7 +210,9 @@ struct DeadLetterPublisher: Sendable {
         headers.append(KafkaHeader(name: Self.offsetHeader, string: String(message.offset)))
         let record = KafkaProducerMessage(topic: Topic.deadLetters.name, key: message.key, value: message.value, headers: headers)
         _ = try await producer.send(record)
-        Counter(label: "maestro_dlq_records_total", dimensions: [("consumer", consumerName), ("topic", message.topic)]).increment()
+        Counter(label: "maestro_dlq_records_total", dimensions: [("consumer", consumerName), ("topic", message.topic), ("reason", reason.rawValue)])
+            .increment()
+        span.attributes["maestro.dead_letter.reason"] = reason.rawValue
         logger.warning("record sent to the dead-letter topic", metadata: [
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
         ])
@@ -221,5 +261,16 @@ package struct RetryPolicy: Sendable {
                 attempt += 1
             }
         }
+    }
+}
+
+extension SpanAttributes {
+    /// The attributes of a consumer span that handles `message`.
+    mutating func setProcessing(_ message: KafkaConsumerMessage, group: String) {
+        setMessaging(.process, destination: message.topic)
+        self[SpanAttributeName.messagingPartition] = String(message.partition)
+        self[SpanAttributeName.kafkaOffset] = Int(message.offset)
+        self[SpanAttributeName.messagingConsumerGroup] = group
+        self[SpanAttributeName.kafkaMessageKey] = message.keyString
     }
 }

@@ -3,10 +3,12 @@ import Logging
 import MaestroEvents
 import MaestroKafka
 import MaestroPostgres
+import MaestroTracing
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes committed outbox rows to Kafka and marks them sent.
 ///
@@ -20,9 +22,11 @@ import Synchronization
 /// - **Outages.** Broker or database failures are retried with capped backoff; the backlog
 ///   drains when they recover.
 ///
-/// Wakes on LISTEN/NOTIFY, with a polling fallback. Reports `maestro_outbox_backlog` and
-/// `maestro_outbox_publish_latency_seconds` (commit to acknowledgement). Prunes sent rows
-/// older than the retention. Stop it before the producer, so the producer flushes last.
+/// Wakes on LISTEN/NOTIFY, with a polling fallback. Reports `maestro_outbox_backlog`,
+/// `maestro_outbox_oldest_unsent_age_seconds` and `maestro_outbox_publish_latency_seconds`
+/// (commit to acknowledgement). Each batch is a producer span, `send <topic>`, of its own
+/// trace, linked to the spans that created its events. Prunes sent rows older than the
+/// retention. Stop it before the producer, so the producer flushes last.
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         public var batchSize: Int = 1000
@@ -42,6 +46,7 @@ public final class OutboxRelay: Service, Sendable {
     private let doorbell = Doorbell()
     private let stopping = Doorbell()
     private let backlogGauge: Gauge
+    private let oldestAgeGauge: Gauge
     private let latencyTimer: Metrics.Timer
 
     public init(client: PostgresClient, producer: KafkaProducer, settings: PostgresSettings, configuration: Configuration = .init(), logger: Logger) {
@@ -51,6 +56,7 @@ public final class OutboxRelay: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.backlogGauge = Gauge(label: "maestro_outbox_backlog", dimensions: [("schema", settings.schema)])
+        self.oldestAgeGauge = Gauge(label: "maestro_outbox_oldest_unsent_age_seconds", dimensions: [("schema", settings.schema)])
         self.latencyTimer = Metrics.Timer(label: "maestro_outbox_publish_latency_seconds", dimensions: [("schema", settings.schema)],
                                           preferredDisplayUnit: .seconds)
     }
@@ -125,8 +131,12 @@ public final class OutboxRelay: Service, Sendable {
     private struct Row {
         let id: Int64
         let message: KafkaProducerMessage
+        let traceParent: String?
         let createdAt: Date
     }
+
+    /// At most this many links on a batch's span; a batch holds up to ``Configuration/batchSize`` rows.
+    static let maxLinksPerBatch = 128
 
     /// Publishes one batch of unsent rows in id order; returns how many were sent and how many failed.
     private func publishBatch(on connection: PostgresConnection) async throws -> (sent: Int, failed: Int) {
@@ -141,13 +151,14 @@ public final class OutboxRelay: Service, Sendable {
             let event = CloudEvent(id: ceId, source: source, type: type, time: time, subject: subject, dataSchema: dataSchema,
                                    tenant: tenant, authId: authId, correlationId: correlationId, causationId: causationId,
                                    traceParent: traceParent, data: Array(buffer: data))
-            rows.append(Row(id: id, message: event.kafkaMessage(topic: topic, key: key), createdAt: createdAt))
+            rows.append(Row(id: id, message: event.kafkaMessage(topic: topic, key: key), traceParent: traceParent, createdAt: createdAt))
         }
         guard !rows.isEmpty else {
             backlogGauge.record(0)
+            oldestAgeGauge.record(0)
             return (0, 0)
         }
-        let results = await producer.send(rows.map(\.message))
+        let results = await send(rows)
         let acknowledged = Date()
         var sentIds: [Int64] = []
         for (index, row) in rows.enumerated() {
@@ -166,11 +177,33 @@ public final class OutboxRelay: Service, Sendable {
         let failed = rows.count - sentIds.count
         if rows.count < configuration.batchSize {
             backlogGauge.record(failed)
+            let oldestFailed = rows.indices.filter { results.errors[$0] != nil }.map { rows[$0].createdAt }.min()
+            oldestAgeGauge.record(oldestFailed.map { max(0, acknowledged.timeIntervalSince($0)) } ?? 0)
         } else {
-            let count = try await connection.query("SELECT count(*) FROM \(unescaped: outbox.schema).outbox WHERE sent_at IS NULL", logger: logger)
-            for try await backlog in count.decode(Int64.self) { backlogGauge.record(backlog) }
+            let backlog = try await connection.query("""
+                SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at))::float8, 0)
+                FROM \(unescaped: outbox.schema).outbox WHERE sent_at IS NULL
+                """, logger: logger)
+            for try await (count, age) in backlog.decode((Int64, Double).self) {
+                backlogGauge.record(count)
+                oldestAgeGauge.record(age)
+            }
         }
         return (sentIds.count, failed)
+    }
+
+    /// Hands the batch to the producer within one producer span linked to each event's creation.
+    private func send(_ rows: [Row]) async -> KafkaDeliveryResults {
+        let topics = Set(rows.map(\.message.topic))
+        let name = topics.count == 1 ? "send \(topics.first!)" : "send"
+        return await withSpan(name, context: .topLevel, ofKind: .producer) { span in
+            span.attributes.setMessaging(.send, destination: topics.count == 1 ? topics.first! : topics.sorted().joined(separator: ","))
+            span.attributes[SpanAttributeName.messagingBatchCount] = rows.count
+            for row in rows.lazy.filter({ $0.traceParent != nil }).prefix(Self.maxLinksPerBatch) {
+                span.addLink(SpanLink(context: TraceContext.context(continuing: row.traceParent), attributes: [:]))
+            }
+            return await producer.send(rows.map(\.message))
+        }
     }
 
     private func prune(on connection: PostgresConnection) async throws {

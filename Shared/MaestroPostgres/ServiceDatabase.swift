@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import MaestroDomain
 import MaestroEvents
+import MaestroTracing
+import Metrics
 import PostgresNIO
+import Tracing
 
 /// A service's one way into its PostgreSQL schema: tenant transactions, the outbox, the inbox.
 ///
@@ -14,12 +17,17 @@ import PostgresNIO
 ///   transaction commits.
 /// - **Effectively once.** ``once(consumer:event:caller:_:)`` records the event in the inbox in
 ///   the same transaction as its effect.
+///
+/// Each transaction is a client span (`transaction <schema>`) with a child span per statement,
+/// and counts in `maestro_postgres_connections_in_use` while it holds its connection.
 public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     public let client: PostgresClient
     public let schema: String
     public let logger: Logger
     public let outbox: Outbox
     public let inbox: Inbox
+    private let spanAttributes: SpanAttributes
+    private let connectionsInUse: Meter
 
     public init(client: PostgresClient, settings: PostgresSettings, logger: Logger) {
         self.client = client
@@ -27,14 +35,36 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
         self.logger = logger
         self.outbox = Outbox(settings: settings)
         self.inbox = Inbox(settings: settings)
+        var attributes = SpanAttributes()
+        attributes[SpanAttributeName.databaseSystem] = "postgresql"
+        attributes[SpanAttributeName.databaseNamespace] = settings.database
+        attributes[SpanAttributeName.serverAddress] = settings.host
+        attributes[SpanAttributeName.serverPort] = settings.port
+        self.spanAttributes = attributes
+        self.connectionsInUse = Meter(label: "maestro_postgres_connections_in_use", dimensions: [("schema", settings.schema)])
+        Gauge(label: "maestro_postgres_connections_max", dimensions: [("schema", settings.schema)]).record(settings.clientConfiguration.options.maximumConnections)
     }
 
     /// Runs `body` in a transaction that sees only `caller.tenant`'s rows. An error thrown by
     /// `body` rolls back and comes out as itself.
     public func transaction<Result: Sendable>(_ caller: Caller, _ body: (TenantTransaction<Domain>) async throws -> Result) async throws -> Result {
-        try await client.transaction(logger: logger) { connection in
-            try await TenantScope.set(caller.tenant, on: connection, logger: logger)
-            return try await body(TenantTransaction(connection: connection, caller: caller, database: self))
+        try await traced(tenant: caller.tenant) {
+            try await client.transaction(logger: logger) { connection in
+                try await TenantScope.set(caller.tenant, on: connection, logger: logger)
+                return try await body(TenantTransaction(connection: connection, caller: caller, database: self))
+            }
+        }
+    }
+
+    /// `body`, as one transaction's span and one connection in use.
+    private func traced<Result: Sendable>(tenant: String?, _ body: () async throws -> Result) async throws -> Result {
+        try await withSpan("transaction \(schema)", ofKind: .client) { span in
+            var attributes = spanAttributes
+            attributes[SpanAttributeName.tenant] = tenant
+            span.attributes.merge(attributes)
+            connectionsInUse.increment()
+            defer { connectionsInUse.decrement() }
+            return try await body()
         }
     }
 
@@ -42,8 +72,10 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     /// security until it enters a tenant with ``PlatformTransaction/enter(_:)``. For work that
     /// spans tenants, such as a consumer appending one batch for many tenants.
     public func platformTransaction<Result: Sendable>(_ body: (PlatformTransaction<Domain>) async throws -> Result) async throws -> Result {
-        try await client.transaction(logger: logger) { connection in
-            try await body(PlatformTransaction(connection: connection, database: self))
+        try await traced(tenant: nil) {
+            try await client.transaction(logger: logger) { connection in
+                try await body(PlatformTransaction(connection: connection, database: self))
+            }
         }
     }
 
@@ -60,7 +92,9 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     /// Runs a statement for its effect, outside any transaction and tenant (tables without
     /// row-level security).
     public func execute(_ query: PostgresQuery) async throws {
-        try await client.query(query, logger: logger)
+        try await traced(tenant: nil) {
+            _ = try await client.query(query, logger: logger)
+        }
     }
 }
 
@@ -71,9 +105,21 @@ public protocol DatabaseTransaction: Sendable {
 }
 
 extension DatabaseTransaction {
-    /// Runs a statement and returns its rows.
+    /// Runs a statement and returns its rows; a child span of the transaction's, named by
+    /// the statement's first keyword, with its text (values are bound, never in the text).
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger)
+        try await withSpan(Self.operation(of: query.sql), ofKind: .client) { span in
+            span.attributes[SpanAttributeName.databaseSystem] = "postgresql"
+            span.attributes[SpanAttributeName.databaseOperation] = span.operationName
+            span.attributes[SpanAttributeName.databaseQueryText] = String(query.sql.prefix(2048))
+            return try await connection.query(query, logger: logger)
+        }
+    }
+
+    /// `SELECT`, `INSERT`, `WITH`…: the statement's first word, upper-cased.
+    static func operation(of sql: String) -> String {
+        let word = sql.drop { !$0.isLetter }.prefix { $0.isLetter }
+        return word.isEmpty ? "statement" : word.uppercased()
     }
 
     /// Runs a statement for its effect.
@@ -85,7 +131,7 @@ extension DatabaseTransaction {
     /// updated or deleted.
     public func countRows(_ query: PostgresQuery) async throws -> Int {
         var count = 0
-        for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+        for try await _ in try await self.query(query) { count += 1 }
         return count
     }
 }
@@ -108,17 +154,36 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
     ///   - actor: the acting principal (`authid`); the caller by default.
     public func emit<Event: DomainEvent>(_ payload: Event, key: String, subject: String, cause: CloudEvent? = nil,
                                          correlation: String? = nil, actor: String? = nil) async throws where Event.Domain == Domain {
-        let event = try CloudEvent(source: Domain.source, subject: subject, tenant: caller.tenant, payload: payload, authId: actor ?? caller.subject,
-                                   correlationId: correlation ?? cause?.correlationId, causationId: cause?.id)
-        try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
+        try await enqueue(key: key) { traceParent in
+            try CloudEvent(source: Domain.source, subject: subject, tenant: caller.tenant, payload: payload, authId: actor ?? caller.subject,
+                           correlationId: correlation ?? cause?.correlationId, causationId: cause?.id,
+                           traceParent: traceParent ?? cause?.traceParent)
+        }
     }
 
     /// Enqueues an event about the platform itself, which belongs to no tenant (no `tenant`
     /// attribute), e.g. a checkpoint of audit's `_system` log; otherwise as ``emit(_:key:subject:cause:correlation:actor:)``.
     public func emitPlatformEvent<Event: DomainEvent>(_ payload: Event, key: String, subject: String, actor: String? = nil) async throws
         where Event.Domain == Domain {
-        let event = try CloudEvent(source: Domain.source, subject: subject, tenant: nil, payload: payload, authId: actor ?? caller.subject)
-        try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
+        try await enqueue(key: key) { traceParent in
+            try CloudEvent(source: Domain.source, subject: subject, tenant: nil, payload: payload, authId: actor ?? caller.subject,
+                           traceParent: traceParent)
+        }
+    }
+
+    /// Writes the event `make` builds into the outbox within a producer span, `create <topic>`,
+    /// whose context the event carries as `traceparent`: consumers continue the trace from it.
+    /// With tracing off, an event caused by another keeps its cause's trace context.
+    private func enqueue(key: String, _ make: (_ traceParent: String?) throws -> CloudEvent) async throws {
+        let topic = Domain.topic.name
+        try await withSpan("create \(topic)", ofKind: .producer) { span in
+            let event = try make(TraceContext.traceParent(of: span.context))
+            span.attributes.setMessaging(.create, destination: topic)
+            span.attributes[SpanAttributeName.messagingMessageID] = event.id
+            span.attributes[SpanAttributeName.kafkaMessageKey] = key
+            span.attributes[SpanAttributeName.tenant] = event.tenant
+            try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
+        }
     }
 }
 

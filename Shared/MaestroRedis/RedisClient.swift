@@ -1,6 +1,9 @@
 import Foundation
 import Logging
+import MaestroTracing
+import Metrics
 import ServiceLifecycle
+import Tracing
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,10 +22,16 @@ import Darwin
 /// - A call, once queued, runs until it completes or hits the command timeout; cancelling
 ///   the calling task does not interrupt it.
 ///
+/// Each call is a client span named by its command (`GET`, or `PIPELINE` for a batch), and
+/// counts in `maestro_redis_calls_in_flight` (queued or running) until its reply; the pool
+/// holds `maestro_redis_pool_connections` connections.
+///
 /// As a `Service`, ``run()`` returns after graceful shutdown, once the pool is closed.
 public final class RedisClient: Service, Sendable {
     public let configuration: RedisConfiguration
     private let queue: RedisJobQueue
+    private let callsInFlight = Meter(label: "maestro_redis_calls_in_flight")
+    private let spanAttributes: SpanAttributes
 
     public init(configuration: RedisConfiguration, logger: Logger) {
         let size = max(1, configuration.poolSize)
@@ -42,6 +51,12 @@ public final class RedisClient: Service, Sendable {
         }
         self.configuration = configuration
         self.queue = queue
+        var attributes = SpanAttributes()
+        attributes[SpanAttributeName.databaseSystem] = "redis"
+        attributes[SpanAttributeName.serverAddress] = configuration.host
+        attributes[SpanAttributeName.serverPort] = configuration.port
+        self.spanAttributes = attributes
+        Gauge(label: "maestro_redis_pool_connections").record(size)
     }
 
     deinit {
@@ -97,10 +112,21 @@ public final class RedisClient: Service, Sendable {
     /// Runs a batch built beforehand; see ``pipeline(_:)``.
     public func execute(_ pipeline: RedisPipeline) async throws(RedisError) -> [RedisValue] {
         guard pipeline.count > 0 else { return [] }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[RedisValue], RedisError>, Never>) in
-            if !queue.submit(RedisJobQueue.Job(commands: pipeline.buffer, continuation: continuation)) {
-                continuation.resume(returning: .failure(.closed()))
+        let operation = pipeline.buffer.firstCommandName ?? "COMMAND"
+        let result = await withSpan(pipeline.count == 1 ? operation : "PIPELINE", ofKind: .client) { span in
+            var attributes = spanAttributes
+            attributes[SpanAttributeName.databaseOperation] = operation
+            if pipeline.count > 1 { attributes[SpanAttributeName.databaseBatchSize] = pipeline.count }
+            span.attributes.merge(attributes)
+            callsInFlight.increment()
+            defer { callsInFlight.decrement() }
+            let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[RedisValue], RedisError>, Never>) in
+                if !queue.submit(RedisJobQueue.Job(commands: pipeline.buffer, continuation: continuation)) {
+                    continuation.resume(returning: .failure(.closed()))
+                }
             }
+            if case .failure(let error) = result { span.recordError(error) }
+            return result
         }
         return try result.get()
     }

@@ -12,6 +12,11 @@ struct RedisCommandBuffer: Sendable {
 
     var commandCount: Int { commandEnds.count }
 
+    /// The first command's name, upper-cased (`GET`), for spans.
+    var firstCommandName: String? {
+        argumentEnds.first.map { String(decoding: bytes[0..<$0], as: UTF8.self).uppercased() }
+    }
+
     mutating func append(_ argument: String) {
         bytes.append(contentsOf: argument.utf8)
         argumentEnds.append(bytes.count)

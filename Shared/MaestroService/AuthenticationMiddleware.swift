@@ -2,9 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 import MaestroDomain
+import MaestroTracing
+import Tracing
 
 /// Requires a verified bearer token and puts its ``Principal`` in the context; a request
 /// without one gets 401. ``ServiceRoutes`` puts it on every route group except the open one.
+/// The request's server span gets the principal's tenant as `maestro.tenant`.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = MaestroRequestContext
     let verifier: TokenVerifier
@@ -26,6 +29,9 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         context.principal = principal
         context.logger[metadataKey: "tenant"] = .string(principal.tenant)
         context.logger[metadataKey: "subject"] = .string(principal.subject)
+        if let current = ServiceContext.current {
+            InstrumentationSystem.tracer.activeSpan(identifiedBy: current)?.attributes[SpanAttributeName.tenant] = principal.tenant
+        }
         return try await next(request, context)
     }
 }

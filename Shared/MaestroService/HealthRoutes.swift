@@ -5,24 +5,6 @@ import MaestroDomain
 import Metrics
 import Prometheus
 
-/// The process-wide Prometheus registry behind swift-metrics.
-///
-/// The first use of ``registry`` bootstraps `MetricsSystem` with it, exactly once per
-/// process (a second bootstrap would trap). Nothing else in the process may bootstrap
-/// `MetricsSystem`.
-public enum ServiceMetrics {
-    public static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
-
-    /// Bootstraps the metrics system if it is not yet; call before creating metrics.
-    public static func bootstrap() {
-        _ = registry
-    }
-}
-
 /// A service's OpenAPI contract, served at `/openapi.yaml`.
 public struct OpenAPIDocument: Sendable {
     public let bytes: [UInt8]

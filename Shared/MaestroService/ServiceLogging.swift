@@ -3,23 +3,24 @@ import Logging
 import MaestroDomain
 
 /// Process-wide logging from ``ServiceConfiguration``: text, or one JSON object per line
-/// with `MAESTRO_LOG_FORMAT=json`. Bootstraps `LoggingSystem`, so call it once, first.
+/// with `MAESTRO_LOG_FORMAT=json`. A line logged within a traced span carries its
+/// `trace_id` and `span_id`. Bootstraps `LoggingSystem`, so call it once, first.
 public enum ServiceLogging {
     public static func bootstrap(_ configuration: ServiceConfiguration) {
         let level = configuration.logLevel
         switch configuration.logFormat {
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardOutput(label: label)
+            LoggingSystem.bootstrap({ label, provider in
+                var handler = StreamLogHandler.standardOutput(label: label, metadataProvider: provider)
                 handler.logLevel = level
                 return handler
-            }
+            }, metadataProvider: ServiceTracing.logMetadata)
         case .json:
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
+            LoggingSystem.bootstrap({ label, provider in
+                var handler = JSONLogHandler(label: label, metadataProvider: provider)
                 handler.logLevel = level
                 return handler
-            }
+            }, metadataProvider: ServiceTracing.logMetadata)
         }
     }
 }
@@ -28,11 +29,13 @@ public enum ServiceLogging {
 /// `{"ts","level","label","message",...metadata}`.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level = .info
     let label: String
 
-    public init(label: String) {
+    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -45,7 +48,8 @@ public struct JSONLogHandler: LogHandler {
         let level = event.level
         let message = event.message
         var fields: [String: String] = [:]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        let provided = metadataProvider?.get() ?? [:]
+        for (key, value) in metadata.merging(provided, uniquingKeysWith: { $1 }).merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = "\(value)"
         }
         fields["ts"] = Date().formatted(.iso8601)

@@ -53,6 +53,7 @@ public enum ServiceRunner {
     public static func run<Definition: ServiceDefinition>(_ definition: Definition.Type, environment: [String: String]) async throws {
         let identity = Definition.identity
         let (configuration, settings) = try configuration(definition, environment: environment)
+        let tracing = try ServiceTracing.bootstrap(serviceName: identity.binary, environment: environment)
         ServiceLogging.bootstrap(configuration)
         ServiceMetrics.bootstrap()
         let logger = Logger(label: "maestro.\(identity.name)")
@@ -76,7 +77,9 @@ public enum ServiceRunner {
             }
         }
 
-        var services: [any Service] = [producer, postgres, redis, OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)]
+        // The tracing exporter starts first, so it stops last and sends every span ended before.
+        var services: [any Service] = (tracing.map { [$0] } ?? []) + [producer, postgres, redis, OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)]
+        services.append(InboxSizeReporter(client: postgres, settings: postgresSettings, logger: logger))
         if case .pruned = Definition.inboxPolicy {
             services.append(InboxRetention(client: postgres, settings: postgresSettings, retention: configuration.inboxRetention, logger: logger))
         }
@@ -100,9 +103,10 @@ public enum ServiceRunner {
 
     /// The service's router: the kit's middleware and standard routes, then the service's own.
     ///
-    /// Middleware, outermost first: request id, access log, metrics, problem mapping, body size
-    /// limit; then, per route group (``ServiceRoutes``), authentication, the rate limit,
-    /// `Idempotency-Key` and role requirements.
+    /// Middleware, outermost first: tracing (a server span per request, named by its route
+    /// template, continuing an incoming `traceparent`), request id, access log, metrics, problem
+    /// mapping, body size limit; then, per route group (``ServiceRoutes``), authentication, the
+    /// rate limit, `Idempotency-Key` and role requirements.
     public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
                                                               redis: RedisClient?, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
                                                               logger: Logger) -> Router<MaestroRequestContext> {
@@ -113,8 +117,9 @@ public enum ServiceRunner {
 
     /// The kit's middleware and open standard routes alone (`/health/*`, `/metrics`).
     static func baseRouter(configuration: ServiceConfiguration, errorFormats: [CompatibilityErrorFormat] = [], readiness: [ReadinessCheck],
-                           logger: Logger) -> Router<MaestroRequestContext> {
+                           tracing: Bool = true, logger: Logger) -> Router<MaestroRequestContext> {
         let router = Router(context: MaestroRequestContext.self)
+        if tracing { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
@@ -124,10 +129,13 @@ public enum ServiceRunner {
         return router
     }
 
-    /// Routes for tests and benchmarks of the kit itself, declared like a service's.
+    /// Routes for tests and benchmarks of the kit itself, declared like a service's. Without
+    /// `tracing`, the router has no tracing middleware at all: the benchmark's baseline for
+    /// what tracing costs.
     public static func router(configuration: ServiceConfiguration, verifier: TokenVerifier, redis: RedisClient?, readiness: [ReadinessCheck] = [],
-                              openAPI: OpenAPIDocument? = nil, logger: Logger, routes: (ServiceRoutes) -> Void) -> Router<MaestroRequestContext> {
-        let router = baseRouter(configuration: configuration, readiness: readiness, logger: logger)
+                              openAPI: OpenAPIDocument? = nil, tracing: Bool = true, logger: Logger,
+                              routes: (ServiceRoutes) -> Void) -> Router<MaestroRequestContext> {
+        let router = baseRouter(configuration: configuration, readiness: readiness, tracing: tracing, logger: logger)
         routes(ServiceRoutes(router: router, verifier: verifier, redis: redis, configuration: configuration, openAPI: openAPI))
         return router
     }

@@ -2,6 +2,7 @@ import Foundation
 import JWTKit
 import Logging
 import MaestroDomain
+import Metrics
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -20,7 +21,11 @@ import FoundationNetworking
 /// - A verified token is remembered (by its exact text) until it expires, so a client that
 ///   reuses its token pays for one signature check, not one per request. A reload that
 ///   drops a key forgets the tokens that key signed. At most `cacheCapacity` are remembered.
+///   Lookups count in `maestro_token_cache_lookups_total` by `result` (`hit`, `miss`).
 public actor TokenVerifier {
+    private let cacheHits = Counter(label: "maestro_token_cache_lookups_total", dimensions: [("result", "hit")])
+    private let cacheMisses = Counter(label: "maestro_token_cache_lookups_total", dimensions: [("result", "miss")])
+
     /// Where the key set comes from: a file, a URL, or (for the service that issues the
     /// tokens) a function reading its own keys.
     public enum Source: Sendable {
@@ -64,9 +69,13 @@ public actor TokenVerifier {
     /// The caller the token identifies; 401 for any token that does not verify.
     public func verify(_ token: String) async throws(HTTPProblem) -> Principal {
         if let hit = verified[token] {
-            if hit.expires > Date() { return hit.principal }
+            if hit.expires > Date() {
+                cacheHits.increment()
+                return hit.principal
+            }
             verified[token] = nil
         }
+        cacheMisses.increment()
         guard let kid = Self.es256KeyID(of: token) else {
             logger.debug("token rejected", metadata: ["reason": "malformed header or algorithm other than ES256"])
             throw .unauthorized("The bearer token is invalid.")

@@ -66,4 +66,42 @@ struct HealthAndMetricsTests {
             #expect(!text.contains("widget-42"))
         }
     }
+
+    @Test("every metric on /metrics has its # HELP and # TYPE lines; token cache lookups are counted")
+    func everyMetricIsDescribed() async throws {
+        let service = try await TestService.make()
+        let token = try await service.keys.token(roles: ["editor"])
+        try await service.application.test(.router) { client in
+            // The same token twice: a miss, then a hit.
+            _ = try await client.execute(uri: "/v1/items/a", method: .put, headers: .bearer(token))
+            _ = try await client.execute(uri: "/v1/items/b", method: .put, headers: .bearer(token))
+            let text = try await client.execute(uri: "/metrics", method: .get).text
+            let lines = text.split(separator: "\n")
+            let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+            let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+            #expect(typed.isSuperset(of: ["http_requests_total", "http_request_duration_seconds", "maestro_token_cache_lookups_total"]))
+            #expect(typed == helped, "without help: \(typed.subtracting(helped).sorted())")
+            let samples = lines.filter { !$0.hasPrefix("#") }
+            #expect(samples.contains { $0.hasPrefix(#"maestro_token_cache_lookups_total{result="hit"}"#) })
+            #expect(samples.contains { $0.hasPrefix(#"maestro_token_cache_lookups_total{result="miss"}"#) })
+        }
+    }
+
+    @Test("every metric label in the code has its help text, and every help text belongs to a metric in the code")
+    func metricHelpMatchesTheCode() throws {
+        let root = ServiceShapeTests.root
+        var labels: Set<String> = []
+        for folder in ["Shared", "Services"] {
+            let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+            while let url = enumerator?.nextObject() as? URL {
+                guard url.pathExtension == "swift", url.lastPathComponent != "ServiceMetrics.swift" else { continue }
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let pattern = /(?:Counter|Gauge|Meter|Recorder|Timer)\(label: "([a-z_]+)"/
+                for match in text.matches(of: pattern) { labels.insert(String(match.output.1)) }
+            }
+        }
+        #expect(labels.count >= 10, "the scan found the metrics")
+        #expect(labels.subtracting(MetricHelp.texts.keys).isEmpty, "no help for \(labels.subtracting(MetricHelp.texts.keys).sorted())")
+        #expect(Set(MetricHelp.texts.keys).subtracting(labels).isEmpty, "help for no metric: \(Set(MetricHelp.texts.keys).subtracting(labels).sorted())")
+    }
 }

@@ -30,6 +30,10 @@ struct DevUpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Redis port.")
     var redisPort: Int = 7379
 
+    @Option(name: .long, help: ArgumentHelp("Send every service's traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (sets OTEL_EXPORTER_OTLP_ENDPOINT).",
+                                            valueName: "url"))
+    var otlp: String?
+
     func run() async throws {
         var logger = Logger(label: "maestro.dev")
         logger.logLevel = .warning
@@ -46,6 +50,13 @@ struct DevUpCommand: AsyncParsableCommand {
                 "MAESTRO_KAFKA_BROKERS": broker.bootstrapServers, "MAESTRO_REDIS_URL": redisURL, "MAESTRO_HTTP_HOST": "127.0.0.1",
                 "MAESTRO_POSTGRES_MIGRATION_URL": postgresURL,
             ]
+            if let otlp {
+                guard let url = URL(string: otlp), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                    throw ValidationError("--otlp must be an http(s) URL, e.g. http://127.0.0.1:4318")
+                }
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
+                rows.append(("Traces (OTLP)", otlp))
+            }
             // With governance built, it issues every token and the other services verify against its
             // key set; without it, they verify against the dev signing key.
             var adminKey: String?
