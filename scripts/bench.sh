@@ -3,7 +3,8 @@
 # - Kafka: MaestroKafka against a raw librdkafka C program with the same settings, on the same
 #   embedded broker (targets: producer >= 0.70, consumer >= 0.50 of raw).
 # - Outbox relay: events/s from committed rows to broker acknowledgement (target >= 5,000/s).
-# - HTTP kit: an authenticated GET that does no I/O, driven by wrk on loopback (target >= 10,000 req/s), with p99.
+# - HTTP kit: an authenticated GET that does no I/O, driven by wrk on loopback (target >= 10,000 req/s), with p99;
+#   and what tracing costs it, against the chain without tracing: off >= 0.97, 100% sampled >= 0.85.
 # - Redis: pipelined HMGET through MaestroRedis against redis-benchmark on the same server (scripts/bench-redis.sh).
 # - Registry: search, alias resolve and version create on 10,000 seeded models (scripts/bench-registry.sh).
 # - Governance: the token exchange, p50/p99 (scripts/bench-governance.sh).
@@ -49,19 +50,30 @@ done
 echo "outbox relay: $outbox_events committed events"
 "$bin/OutboxBench" "$MAESTRO_TEST_POSTGRES_ADMIN_URL" "$bootstrap" "$outbox_events" | tee -a "$results"
 
-echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning"
+echo "http: wrk -t2 -c64 -d15s, authenticated GET /v1/ping (ES256 token, cached JWKS), log level warning;"
+echo "      tracing absent (no middleware: the baseline), off (no OTEL_*), on (100% sampled, OTLP/HTTP to a sink); $rounds rounds alternating"
 "$bin/maestro" dev token --dir "$test_dir" --roles viewer >"$test_dir/token"
-MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning "$bin/HTTPBench" >"$test_dir/http.log" 2>&1 &
+otlp_port=$((http_port + 1))
+python3 scripts/otlp-sink.py "$otlp_port" >"$test_dir/otlp-sink.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
-wrk -t2 -c64 -d15s --latency -H "Authorization: Bearer $(cat "$test_dir/token")" "http://127.0.0.1:$http_port/v1/ping" >"$test_dir/wrk.txt"
-rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")
-p99=$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")
-non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
-echo "RESULT http-get swift 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
+for round in $(seq 1 "$rounds"); do
+    for tracing in absent off on; do
+        HTTP_BENCH_TRACING=$tracing OTEL_EXPORTER_OTLP_ENDPOINT=$([ "$tracing" = on ] && echo "http://127.0.0.1:$otlp_port") \
+            OTEL_TRACES_SAMPLER=always_on MAESTRO_JWKS_FILE="$test_dir/keys/jwks.json" MAESTRO_HTTP_PORT=$http_port MAESTRO_LOG_LEVEL=warning \
+            "$bin/HTTPBench" >"$test_dir/http-$tracing.log" 2>&1 &
+        server=$!
+        for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/health/live" && break; sleep 0.1; done
+        wrk -t2 -c64 -d15s --latency -H "Authorization: Bearer $(cat "$test_dir/token")" "http://127.0.0.1:$http_port/v1/ping" >"$test_dir/wrk.txt"
+        kill "$server"; wait "$server" || true
+        rps=$(awk '/Requests\/sec/ {print $2}' "$test_dir/wrk.txt")
+        p99=$(awk '$1 == "99%" {print $2}' "$test_dir/wrk.txt")
+        non2xx=$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt")
+        echo "RESULT http-get $tracing 0 0 $rps $p99 ${non2xx:-0}" | tee -a "$results"
+    done
+done
 
 awk '
-    $1 == "RESULT" { key = $2 " " $3; if ($6 > best[key]) best[key] = $6; if ($2 == "http-get") { p99 = $7; non2xx = $8 } }
+    $1 == "RESULT" { key = $2 " " $3; if ($6 > best[key]) { best[key] = $6; p99[key] = $7; non2xx[key] = $8 } }
     END {
         printf "\n%-10s %16s %16s %8s %8s\n", "kafka", "raw msg/s", "MaestroKafka", "ratio", "target"
         split("produce consume", modes, " ")
@@ -72,7 +84,12 @@ awk '
         }
         printf "\n%-22s %12s %10s %10s %10s\n", "", "per second", "p99", "non-2xx", "target"
         printf "%-22s %12.0f %10s %10s %10d\n", "outbox commit to ack", best["outbox-relay swift"], "-", "-", 5000
-        printf "%-22s %12.0f %10s %10s %10d\n", "http authenticated GET", best["http-get swift"], p99, non2xx, 10000
+        printf "%-22s %12.0f %10s %10s %10d\n", "http authenticated GET", best["http-get off"], p99["http-get off"], non2xx["http-get off"], 10000
+        base = best["http-get absent"]
+        printf "\n%-22s %12s %10s %10s %8s %8s\n", "http tracing", "req/s (best)", "p99", "non-2xx", "ratio", "target"
+        printf "%-22s %12.0f %10s %10s %8.3f %8s\n", "absent (baseline)", base, p99["http-get absent"], non2xx["http-get absent"], 1, "-"
+        printf "%-22s %12.0f %10s %10s %8.3f %8.2f\n", "off (no OTEL_*)", best["http-get off"], p99["http-get off"], non2xx["http-get off"], best["http-get off"] / base, 0.97
+        printf "%-22s %12.0f %10s %10s %8.3f %8.2f\n", "on (100% sampled)", best["http-get on"], p99["http-get on"], non2xx["http-get on"], best["http-get on"] / base, 0.85
     }' "$results"
 
 scripts/bench-redis.sh

@@ -1,10 +1,13 @@
 """Black-box tests of the running bus, driven the way users drive it: the maestro CLI,
 confluent-kafka, the cloudevents SDK and kcat. `make test` provides the environment."""
+import contextlib
 import os
 import subprocess
 import uuid
 
 import pytest
+
+from otlp_receiver import OTLPReceiver
 
 
 def _required(name: str) -> str:
@@ -123,15 +126,15 @@ def _start(binary, env, home, name):
     raise RuntimeError(f"{name} did not become ready: {log_path.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def governed(maestro_bin, brokers, tmp_path_factory):
-    """maestro-governance and a maestro-registry that trusts its tokens, each on its own database;
-    yields (governance URL, registry URL, admin API key)."""
+@contextlib.contextmanager
+def _governance_and_registry(maestro_bin, brokers, home, environment=None):
+    """maestro-governance and a maestro-registry that trusts its tokens, each on its own database
+    and both with `environment` added to their own; yields (governance URL, registry URL, admin API key)."""
     admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
-    home = tmp_path_factory.mktemp("governed")
     suffix = uuid.uuid4().hex[:8]
     common = {"MAESTRO_REDIS_URL": _required("MAESTRO_REDIS_URL"), "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning",
-              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-"}
+              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-",
+              **(environment or {})}
     urls = {}
     for service in ("governance", "registry"):
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)
@@ -152,3 +155,22 @@ def governed(maestro_bin, brokers, tmp_path_factory):
     for process, log_path in ((registry, registry_log), (governance, governance_log)):
         process.terminate()
         assert process.wait(timeout=60) == 0, log_path.read_text()[-2000:]
+
+
+@pytest.fixture(scope="module")
+def governed(maestro_bin, brokers, tmp_path_factory):
+    """maestro-governance and a maestro-registry that trusts its tokens, each on its own database;
+    yields (governance URL, registry URL, admin API key)."""
+    with _governance_and_registry(maestro_bin, brokers, tmp_path_factory.mktemp("governed")) as services:
+        yield services
+
+
+@pytest.fixture(scope="module")
+def traced(maestro_bin, brokers, tmp_path_factory):
+    """The services of `governed`, exporting every trace they sample (parent-based, so a sampled
+    incoming `traceparent` is followed) to an OTLP receiver every 200 ms; yields (governance URL,
+    registry URL, admin API key, the receiver)."""
+    with OTLPReceiver() as receiver, _governance_and_registry(maestro_bin, brokers, tmp_path_factory.mktemp("traced"), {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200",
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on"}) as services:
+        yield (*services, receiver)

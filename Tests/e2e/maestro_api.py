@@ -1,10 +1,13 @@
 """Small helpers for driving the services' HTTP APIs from the e2e tests with `requests`, and for
-reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode)."""
+reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode), and the
+governed promotion flow that several suites drive across the registry and governance."""
+import json
 import time
 
 import requests
 from cloudevents.core.bindings import kafka as cloudevents_kafka
 from cloudevents.core.v1.event import CloudEvent
+from confluent_kafka import Consumer
 
 
 class SDKEvent:
@@ -34,24 +37,25 @@ def cloudevent_record(attributes, data):
     return list(message.headers.items()), message.value
 
 
-def call(url, method, path, token=None, body=None, **params):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def call(url, method, path, token=None, body=None, headers=None, **params):
+    """One request; `headers` (e.g. a W3C `traceparent`) are sent along with the bearer token."""
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     return requests.request(method, f"{url}{path}", json=body, headers=headers, params=params or None, timeout=30)
 
 
-def token_for(governance, api_key):
-    response = call(governance, "POST", "/v1/tokens", body={"api_key": api_key})
+def token_for(governance, api_key, headers=None):
+    response = call(governance, "POST", "/v1/tokens", body={"api_key": api_key}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
 
-def principal(governance, admin, name, roles):
+def principal(governance, admin, name, roles, headers=None):
     """A new principal with `roles` in the admin's tenant; returns a token for it."""
-    created = call(governance, "POST", "/v1/principals", admin, {"name": name, "roles": roles})
+    created = call(governance, "POST", "/v1/principals", admin, {"name": name, "roles": roles}, headers)
     assert created.status_code == 201, created.text
-    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]})
+    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]}, headers)
     assert key.status_code == 201, key.text
-    return token_for(governance, key.json()["api_key"])
+    return token_for(governance, key.json()["api_key"], headers)
 
 
 def wait_for(fetch, timeout=90):
@@ -63,3 +67,65 @@ def wait_for(fetch, timeout=90):
             return value
         time.sleep(0.3)
     raise AssertionError("condition not met in time")
+
+
+CHAIN = ["io.maestro.registry.promotion.requested.v1", "io.maestro.governance.approval.requested.v1",
+         "io.maestro.governance.approval.check_evaluated.v1", "io.maestro.governance.approval.decision_recorded.v1",
+         "io.maestro.governance.approval.granted.v1", "io.maestro.registry.alias.moved.v1", "io.maestro.registry.promotion.completed.v1"]
+
+
+def chain(brokers, promotion_id, timeout=60):
+    """The events on the registry and governance topics in the chain the promotion started,
+    once every type of a granted promotion's chain and both decisions have arrived (the two
+    topics are read in no particular order between them)."""
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"e2e-chain-{time.time_ns()}", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["maestro.registry.events", "maestro.governance.events"])
+    seen, correlation, deadline = [], None, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            event = read_cloudevent(message)
+            seen.append(event)
+            if event["type"] == "io.maestro.registry.promotion.requested.v1" and event.data["promotion_id"] == promotion_id:
+                correlation = event["correlationid"]
+            ours = [e for e in seen if correlation and e.get("correlationid") == correlation]
+            types = [e["type"] for e in ours]
+            if set(types) >= set(CHAIN) and types.count("io.maestro.governance.approval.decision_recorded.v1") == 2:
+                return ours
+    finally:
+        consumer.close()
+    raise AssertionError(f"the chain of promotion {promotion_id} did not complete")
+
+
+def setup(governed, unique, signature=True, headers=None):
+    """A tenant policy needing two distinct approvers, a model version meeting it (a signature
+    unless `signature` is false) and its promotion to `champion` requested by ana; returns
+    (governance, registry, admin, ana, bea, carl, model, promotion id, approval id) once
+    governance has opened the approval. Every request carries `headers`."""
+    governance, registry, admin_key = governed
+    admin = token_for(governance, admin_key, headers)
+    ana = principal(governance, admin, f"ana-{unique}", ["editor", "approver"], headers)
+    bea = principal(governance, admin, f"bea-{unique}", ["approver"], headers)
+    carl = principal(governance, admin, f"carl-{unique}", ["approver"], headers)
+    policy = {"required_approvals": 2, "distinct_approvers": True, "approver_role": "approver", "separation_of_duties": True,
+              "expires_after_seconds": 3600, "min_card_completeness": 0.25,
+              "metric_thresholds": [{"metric": "auc", "comparison": ">=", "value": 0.9}],
+              "require_signature": True, "require_no_open_drift_alert": True, "require_within_budget": True}
+    assert call(governance, "PUT", "/v1/policy", admin, policy, headers).status_code == 200
+    model = f"gated-{unique}"
+    assert call(registry, "POST", "/v1/models", ana, {"name": model}, headers).status_code == 201
+    version = {"source": "s3://models/gated/1", "metrics": {"auc": 0.93}}
+    if signature:
+        version["signature"] = {"inputs": json.dumps([{"type": "double", "name": "amount"}])}
+    assert call(registry, "POST", f"/v1/models/{model}/versions", ana, version, headers).status_code == 201
+    card = call(registry, "PUT", f"/v1/models/{model}/versions/1/card", ana, {"overview": "Scores fraud", "intended_use": "Card payments"},
+                headers)
+    assert card.status_code == 200, card.text
+    promotion = call(registry, "PUT", f"/v1/models/{model}/aliases/champion", ana, {"version": 1, "reason": "beats the baseline"}, headers)
+    assert promotion.status_code == 202, promotion.text
+    subject = f"models/{model}/aliases/champion"
+    approval = wait_for(lambda: (call(governance, "GET", f"/v1/approvals?subject={subject}", admin, headers=headers).json()["items"]
+                                 or [None])[0])
+    return governance, registry, admin, ana, bea, carl, model, promotion.json()["id"], approval["id"]

@@ -8,6 +8,8 @@ import time
 import pytest
 import requests
 
+from otlp_receiver import OTLPReceiver
+
 POSTGRES_PORT = 7632
 REDIS_PORT = 7579
 
@@ -18,9 +20,9 @@ def port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start(maestro_bin: str, directory: str) -> tuple[subprocess.Popen, str]:
+def start(maestro_bin: str, directory: str, *options: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([maestro_bin, "dev", "up", "--dir", directory, "--postgres-port", str(POSTGRES_PORT),
-                                "--redis-port", str(REDIS_PORT)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                "--redis-port", str(REDIS_PORT), *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -143,9 +145,15 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
     assert not port_open(POSTGRES_PORT) and not port_open(REDIS_PORT)
     assert not os.path.exists(os.path.join(stack_dir, "run", "kafka.bootstrap"))
 
-    # The next start keeps the data.
-    process, _ = start(maestro_bin, stack_dir)
+    # --otlp takes an http(s) URL only.
+    refused = subprocess.run([maestro_bin, "dev", "up", "--dir", stack_dir, "--otlp", "localhost:4318"], capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "--otlp" in refused.stderr, refused.stderr
+
+    # The next start keeps the data, and with --otlp every service sends its traces to the collector.
+    receiver = OTLPReceiver().__enter__()
+    process, banner = start(maestro_bin, stack_dir, "--otlp", receiver.endpoint)
     try:
+        assert receiver.endpoint in banner
         query = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
                                 "SELECT n FROM kept"], capture_output=True, text=True, timeout=30)
         assert query.stdout.strip() == "42", query.stderr
@@ -155,5 +163,15 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
         verified = subprocess.run([maestro_bin, "audit", "verify", "--url", "http://127.0.0.1:7103", "--public-key", public_key],
                                   capture_output=True, text=True, timeout=120, env={**os.environ, "MAESTRO_TOKEN": exchanged})
         assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
+        models = requests.get("http://127.0.0.1:7101/v1/models", headers={"Authorization": f"Bearer {exchanged}"}, timeout=10)
+        assert models.status_code == 200, models.text
+        served = {"maestro-governance": "/v1/tokens", "maestro-audit": "/v1/audit/export", "maestro-registry": "/v1/models"}
+
+        def traced(spans):
+            names = {(span["service"], span["name"]) for span in spans if span["kind"] == "SPAN_KIND_SERVER"}
+            return all(item in names for item in served.items())
+
+        receiver.wait_for_spans(traced, 30)
     finally:
         stop(process)
+        receiver.__exit__(None, None, None)

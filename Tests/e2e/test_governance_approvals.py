@@ -1,68 +1,7 @@
 """Governance gating the registry's promotions, across the two services and the broker:
 promotion requested -> checks recorded -> two distinct approvals -> alias moved, with the
 whole chain on one correlation id; a failing check blocks approval; self-approval is refused."""
-import json
-import time
-
-from confluent_kafka import Consumer
-
-from maestro_api import call, principal, read_cloudevent, token_for, wait_for
-
-
-CHAIN = ["io.maestro.registry.promotion.requested.v1", "io.maestro.governance.approval.requested.v1",
-         "io.maestro.governance.approval.check_evaluated.v1", "io.maestro.governance.approval.decision_recorded.v1",
-         "io.maestro.governance.approval.granted.v1", "io.maestro.registry.alias.moved.v1", "io.maestro.registry.promotion.completed.v1"]
-
-
-def chain(brokers, promotion_id, timeout=60):
-    """The events on the registry and governance topics in the chain the promotion started,
-    once every type of a granted promotion's chain and both decisions have arrived (the two
-    topics are read in no particular order between them)."""
-    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"e2e-chain-{time.time_ns()}", "auto.offset.reset": "earliest"})
-    consumer.subscribe(["maestro.registry.events", "maestro.governance.events"])
-    seen, correlation, deadline = [], None, time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            event = read_cloudevent(message)
-            seen.append(event)
-            if event["type"] == "io.maestro.registry.promotion.requested.v1" and event.data["promotion_id"] == promotion_id:
-                correlation = event["correlationid"]
-            ours = [e for e in seen if correlation and e.get("correlationid") == correlation]
-            types = [e["type"] for e in ours]
-            if set(types) >= set(CHAIN) and types.count("io.maestro.governance.approval.decision_recorded.v1") == 2:
-                return ours
-    finally:
-        consumer.close()
-    raise AssertionError(f"the chain of promotion {promotion_id} did not complete")
-
-
-def setup(governed, unique, signature=True):
-    governance, registry, admin_key = governed
-    admin = token_for(governance, admin_key)
-    ana = principal(governance, admin, f"ana-{unique}", ["editor", "approver"])
-    bea = principal(governance, admin, f"bea-{unique}", ["approver"])
-    carl = principal(governance, admin, f"carl-{unique}", ["approver"])
-    policy = {"required_approvals": 2, "distinct_approvers": True, "approver_role": "approver", "separation_of_duties": True,
-              "expires_after_seconds": 3600, "min_card_completeness": 0.25,
-              "metric_thresholds": [{"metric": "auc", "comparison": ">=", "value": 0.9}],
-              "require_signature": True, "require_no_open_drift_alert": True, "require_within_budget": True}
-    assert call(governance, "PUT", "/v1/policy", admin, policy).status_code == 200
-    model = f"gated-{unique}"
-    assert call(registry, "POST", "/v1/models", ana, {"name": model}).status_code == 201
-    version = {"source": "s3://models/gated/1", "metrics": {"auc": 0.93}}
-    if signature:
-        version["signature"] = {"inputs": json.dumps([{"type": "double", "name": "amount"}])}
-    assert call(registry, "POST", f"/v1/models/{model}/versions", ana, version).status_code == 201
-    card = call(registry, "PUT", f"/v1/models/{model}/versions/1/card", ana, {"overview": "Scores fraud", "intended_use": "Card payments"})
-    assert card.status_code == 200, card.text
-    promotion = call(registry, "PUT", f"/v1/models/{model}/aliases/champion", ana, {"version": 1, "reason": "beats the baseline"})
-    assert promotion.status_code == 202, promotion.text
-    subject = f"models/{model}/aliases/champion"
-    approval = wait_for(lambda: (call(governance, "GET", f"/v1/approvals?subject={subject}", admin).json()["items"] or [None])[0])
-    return governance, registry, admin, ana, bea, carl, model, promotion.json()["id"], approval["id"]
+from maestro_api import call, chain, setup, wait_for
 
 
 def test_two_distinct_approvals_move_the_alias_with_one_correlation_id(governed, brokers, unique):
