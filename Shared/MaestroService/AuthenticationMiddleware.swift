@@ -29,9 +29,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         context.principal = principal
         context.logger[metadataKey: "tenant"] = .string(principal.tenant)
         context.logger[metadataKey: "subject"] = .string(principal.subject)
-        if let current = ServiceContext.current {
-            InstrumentationSystem.tracer.activeSpan(identifiedBy: current)?.attributes[SpanAttributeName.tenant] = principal.tenant
-        }
+        context.requestSpan?.attributes[SpanAttributeName.tenant] = principal.tenant
         return try await next(request, context)
     }
 }

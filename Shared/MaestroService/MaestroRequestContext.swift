@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MaestroDomain
+import Tracing
 
 /// The request context of every Maestro service.
 ///
@@ -14,12 +15,15 @@ public struct MaestroRequestContext: RequestContext {
     public var principal: Principal?
     /// Set by ``BodyLimitMiddleware`` to the configured limit.
     public var maxUploadSize: Int
+    /// The request's server span, while tracing is on (``RequestTracingMiddleware``).
+    public internal(set) var requestSpan: (any Span)?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestID = ""
         principal = nil
         maxUploadSize = ServiceConfiguration.defaultMaxBodyBytes
+        requestSpan = nil
     }
 
     /// The authenticated caller; 401 if the route was reached without one.

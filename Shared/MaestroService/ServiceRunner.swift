@@ -119,7 +119,7 @@ public enum ServiceRunner {
     static func baseRouter(configuration: ServiceConfiguration, errorFormats: [CompatibilityErrorFormat] = [], readiness: [ReadinessCheck],
                            tracing: Bool = true, logger: Logger) -> Router<MaestroRequestContext> {
         let router = Router(context: MaestroRequestContext.self)
-        if tracing { router.add(middleware: TracingMiddleware()) }
+        if tracing { router.add(middleware: RequestTracingMiddleware()) }
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())

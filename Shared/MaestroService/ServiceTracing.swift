@@ -1,6 +1,7 @@
 import Logging
 import OTel
 import ServiceLifecycle
+import Synchronization
 import Tracing
 
 /// Process-wide tracing from the standard `OTEL_*` environment: spans go to an OTLP/HTTP
@@ -15,6 +16,12 @@ import Tracing
 /// `OTEL_TRACES_EXPORTER=none` turn tracing off. Only traces are exported this way: metrics
 /// stay on `/metrics` and logs on standard output.
 public enum ServiceTracing {
+    private static let active = Atomic<Bool>(false)
+
+    /// Whether this process installed the OTLP tracer: the kit's server spans are recorded
+    /// only then (spans elsewhere go to the no-op tracer, which records nothing).
+    public static var isActive: Bool { active.load(ordering: .relaxed) }
+
     /// Whether `environment` asks for traces to be exported.
     public static func isEnabled(in environment: [String: String]) -> Bool {
         let endpoint = ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"].contains { !(environment[$0] ?? "").isEmpty }
@@ -35,6 +42,7 @@ public enum ServiceTracing {
         do {
             let backend = try OTel.makeTracingBackend(configuration: configuration)
             InstrumentationSystem.bootstrap(backend.factory)
+            active.store(true, ordering: .relaxed)
             return backend.service
         } catch {
             throw ConfigurationError(problems: ["OTEL_*: tracing cannot start: \(error)"])
