@@ -90,7 +90,7 @@ public final class EventConsumer: Service, Sendable {
         self.consumer = try KafkaConsumer(configuration: configuration.kafka, logger: logger) { message in
             let traceParent = message.headers.first { $0.name == CloudEvent.Header.traceParent }?.stringValue
             try await withSpan("process \(message.topic)", context: TraceContext.context(continuing: traceParent), ofKind: .consumer) { span in
-                span.attributes.setProcessing(message, group: group)
+                if span.isRecording { span.attributes.setProcessing(message, group: group) }
                 try await EventConsumer.process(message, span: span, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
             }
         }
@@ -151,8 +151,10 @@ public final class EventConsumer: Service, Sendable {
                 try await deadLetters.publish(message, reason: .notCloudEvent, error: error.message, span: span, logger: logger)
             }
         }
-        span.attributes[SpanAttributeName.messagingMessageID] = event.id
-        span.attributes[SpanAttributeName.tenant] = event.tenant
+        if span.isRecording {
+            span.attributes[SpanAttributeName.messagingMessageID] = event.id
+            span.attributes[SpanAttributeName.tenant] = event.tenant
+        }
         if let schema = try? EventSchemas.schema(forType: event.type), let data = try? JSONValue(parsing: event.data) {
             let violations = schema.violations(of: data)
             if !violations.isEmpty {

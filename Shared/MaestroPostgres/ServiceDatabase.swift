@@ -59,9 +59,11 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
     /// `body`, as one transaction's span and one connection in use.
     private func traced<Result: Sendable>(tenant: String?, _ body: () async throws -> Result) async throws -> Result {
         try await withSpan("transaction \(schema)", ofKind: .client) { span in
-            var attributes = spanAttributes
-            attributes[SpanAttributeName.tenant] = tenant
-            span.attributes.merge(attributes)
+            if span.isRecording {
+                var attributes = spanAttributes
+                attributes[SpanAttributeName.tenant] = tenant
+                span.attributes.merge(attributes)
+            }
             connectionsInUse.increment()
             defer { connectionsInUse.decrement() }
             return try await body()
@@ -109,9 +111,11 @@ extension DatabaseTransaction {
     /// the statement's first keyword, with its text (values are bound, never in the text).
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await withSpan(Self.operation(of: query.sql), ofKind: .client) { span in
-            span.attributes[SpanAttributeName.databaseSystem] = "postgresql"
-            span.attributes[SpanAttributeName.databaseOperation] = span.operationName
-            span.attributes[SpanAttributeName.databaseQueryText] = String(query.sql.prefix(2048))
+            if span.isRecording {
+                span.attributes[SpanAttributeName.databaseSystem] = "postgresql"
+                span.attributes[SpanAttributeName.databaseOperation] = span.operationName
+                span.attributes[SpanAttributeName.databaseQueryText] = String(query.sql.prefix(2048))
+            }
             return try await connection.query(query, logger: logger)
         }
     }
@@ -178,10 +182,12 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
         let topic = Domain.topic.name
         try await withSpan("create \(topic)", ofKind: .producer) { span in
             let event = try make(TraceContext.traceParent(of: span.context))
-            span.attributes.setMessaging(.create, destination: topic)
-            span.attributes[SpanAttributeName.messagingMessageID] = event.id
-            span.attributes[SpanAttributeName.kafkaMessageKey] = key
-            span.attributes[SpanAttributeName.tenant] = event.tenant
+            if span.isRecording {
+                span.attributes.setMessaging(.create, destination: topic)
+                span.attributes[SpanAttributeName.messagingMessageID] = event.id
+                span.attributes[SpanAttributeName.kafkaMessageKey] = key
+                span.attributes[SpanAttributeName.tenant] = event.tenant
+            }
             try await database.outbox.enqueue(event, topic: Domain.topic, key: key, on: connection, logger: database.logger)
         }
     }

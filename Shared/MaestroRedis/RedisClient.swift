@@ -114,10 +114,12 @@ public final class RedisClient: Service, Sendable {
         guard pipeline.count > 0 else { return [] }
         let operation = pipeline.buffer.firstCommandName ?? "COMMAND"
         let result = await withSpan(pipeline.count == 1 ? operation : "PIPELINE", ofKind: .client) { span in
-            var attributes = spanAttributes
-            attributes[SpanAttributeName.databaseOperation] = operation
-            if pipeline.count > 1 { attributes[SpanAttributeName.databaseBatchSize] = pipeline.count }
-            span.attributes.merge(attributes)
+            if span.isRecording {
+                var attributes = spanAttributes
+                attributes[SpanAttributeName.databaseOperation] = operation
+                if pipeline.count > 1 { attributes[SpanAttributeName.databaseBatchSize] = pipeline.count }
+                span.attributes.merge(attributes)
+            }
             callsInFlight.increment()
             defer { callsInFlight.decrement() }
             let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[RedisValue], RedisError>, Never>) in
