@@ -219,7 +219,7 @@ let package = Package(
 
         .target(
             name: "MaestroTestSupport",
-            dependencies: ["MaestroKafka", "MaestroPostgres", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["MaestroKafka", "MaestroPostgres", "MaestroTracing", .product(name: "Logging", package: "swift-log"),
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "OTel", package: "swift-otel"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

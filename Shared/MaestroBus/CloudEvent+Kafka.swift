@@ -85,6 +85,13 @@ extension CloudEvent {
     }
 }
 
+extension KafkaConsumerMessage {
+    /// The record's `ce_traceparent` header as it is, valid or not (for continuing its trace).
+    var traceParent: String? {
+        headers.first { $0.name == CloudEvent.Header.traceParent }?.stringValue
+    }
+}
+
 /// W3C trace context `traceparent`: `version-traceid-parentid-flags` in lowercase hex.
 enum TraceParent {
     static func isValid(_ value: String) -> Bool {

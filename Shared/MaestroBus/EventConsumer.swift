@@ -88,9 +88,9 @@ public final class EventConsumer: Service, Sendable {
         let group = configuration.kafka.groupId
         self.stopping = stopping
         self.consumer = try KafkaConsumer(configuration: configuration.kafka, logger: logger) { message in
-            let traceParent = message.headers.first { $0.name == CloudEvent.Header.traceParent }?.stringValue
-            try await withSpan("process \(message.topic)", context: TraceContext.context(continuing: traceParent), ofKind: .consumer) { span in
-                if span.isRecording { span.attributes.setProcessing(message, group: group) }
+            try await withSpanWhenRecording("process \(message.topic)", context: TraceContext.context(continuing: message.traceParent),
+                                            ofKind: .consumer) { span in
+                span?.attributes.setProcessing(message, group: group)
                 try await EventConsumer.process(message, span: span, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
             }
         }
@@ -112,15 +112,17 @@ public final class EventConsumer: Service, Sendable {
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration.kafka, logger: logger) { messages in
             let batch = ReceivedBatch(messages: messages, receivedAt: Date())
-            let topics = Set(messages.map(\.topic)).sorted()
+            let topics = Set(messages.map(\.topic)).sorted().joined(separator: ",")
             // A batch has many causes: its span starts a trace of its own, linked to each record's.
-            try await withSpan("process \(topics.joined(separator: ","))", context: .topLevel, ofKind: .consumer) { span in
-                span.attributes.setMessaging(.process, destination: topics.joined(separator: ","))
-                span.attributes[SpanAttributeName.messagingConsumerGroup] = group
-                span.attributes[SpanAttributeName.messagingBatchCount] = messages.count
-                for message in messages.prefix(OutboxRelay.maxLinksPerBatch) {
-                    guard let traceParent = message.headers.first(where: { $0.name == CloudEvent.Header.traceParent })?.stringValue else { continue }
-                    span.addLink(SpanLink(context: TraceContext.context(continuing: traceParent), attributes: [:]))
+            try await withSpanWhenRecording("process \(topics)", context: .topLevel, ofKind: .consumer) { span in
+                if let span {
+                    span.attributes.setMessaging(.process, destination: topics)
+                    span.attributes[SpanAttributeName.messagingConsumerGroup] = group
+                    span.attributes[SpanAttributeName.messagingBatchCount] = messages.count
+                    for message in messages.prefix(OutboxRelay.maxLinksPerBatch) {
+                        guard let traceParent = message.traceParent else { continue }
+                        span.addLink(SpanLink(context: TraceContext.context(continuing: traceParent), attributes: [:]))
+                    }
                 }
                 try await retry.untilDone(logger: pipelineLogger) { try await handler(batch) }
             }
@@ -141,7 +143,7 @@ public final class EventConsumer: Service, Sendable {
         consumer.triggerShutdown()
     }
 
-    private static func process(_ message: KafkaConsumerMessage, span: any Span, handler: Handler, deadLetters: DeadLetterPublisher,
+    private static func process(_ message: KafkaConsumerMessage, span: (any Span)?, handler: Handler, deadLetters: DeadLetterPublisher,
                                 retry: RetryPolicy, logger: Logger) async throws {
         let event: CloudEvent
         do {
@@ -151,10 +153,8 @@ public final class EventConsumer: Service, Sendable {
                 try await deadLetters.publish(message, reason: .notCloudEvent, error: error.message, span: span, logger: logger)
             }
         }
-        if span.isRecording {
-            span.attributes[SpanAttributeName.messagingMessageID] = event.id
-            span.attributes[SpanAttributeName.tenant] = event.tenant
-        }
+        span?.attributes[SpanAttributeName.messagingMessageID] = event.id
+        span?.attributes[SpanAttributeName.tenant] = event.tenant
         if let schema = try? EventSchemas.schema(forType: event.type), let data = try? JSONValue(parsing: event.data) {
             let violations = schema.violations(of: data)
             if !violations.isEmpty {
@@ -203,7 +203,7 @@ struct DeadLetterPublisher: Sendable {
         case domainRefusal = "domain_refusal"
     }
 
-    func publish(_ message: KafkaConsumerMessage, reason: Reason, error: String, span: any Span, logger: Logger) async throws(KafkaError) {
+    func publish(_ message: KafkaConsumerMessage, reason: Reason, error: String, span: (any Span)?, logger: Logger) async throws(KafkaError) {
         var headers = message.headers.filter { !$0.name.hasPrefix("maestro_") }
         headers.append(KafkaHeader(name: Self.errorHeader, string: String(error.prefix(2000))))
         headers.append(KafkaHeader(name: Self.consumerHeader, string: consumerName))
@@ -214,7 +214,7 @@ struct DeadLetterPublisher: Sendable {
         _ = try await producer.send(record)
         Counter(label: "maestro_dlq_records_total", dimensions: [("consumer", consumerName), ("topic", message.topic), ("reason", reason.rawValue)])
             .increment()
-        span.attributes["maestro.dead_letter.reason"] = reason.rawValue
+        span?.attributes["maestro.dead_letter.reason"] = reason.rawValue
         logger.warning("record sent to the dead-letter topic", metadata: [
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)",
         ])

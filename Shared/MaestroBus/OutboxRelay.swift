@@ -196,11 +196,13 @@ public final class OutboxRelay: Service, Sendable {
     private func send(_ rows: [Row]) async -> KafkaDeliveryResults {
         let topics = Set(rows.map(\.message.topic))
         let name = topics.count == 1 ? "send \(topics.first!)" : "send"
-        return await withSpan(name, context: .topLevel, ofKind: .producer) { span in
-            span.attributes.setMessaging(.send, destination: topics.count == 1 ? topics.first! : topics.sorted().joined(separator: ","))
-            span.attributes[SpanAttributeName.messagingBatchCount] = rows.count
-            for row in rows.lazy.filter({ $0.traceParent != nil }).prefix(Self.maxLinksPerBatch) {
-                span.addLink(SpanLink(context: TraceContext.context(continuing: row.traceParent), attributes: [:]))
+        return await withSpanWhenRecording(name, context: .topLevel, ofKind: .producer) { span in
+            if let span {
+                span.attributes.setMessaging(.send, destination: topics.count == 1 ? topics.first! : topics.sorted().joined(separator: ","))
+                span.attributes[SpanAttributeName.messagingBatchCount] = rows.count
+                for row in rows.lazy.filter({ $0.traceParent != nil }).prefix(Self.maxLinksPerBatch) {
+                    span.addLink(SpanLink(context: TraceContext.context(continuing: row.traceParent), attributes: [:]))
+                }
             }
             return await producer.send(rows.map(\.message))
         }

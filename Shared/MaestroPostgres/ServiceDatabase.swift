@@ -58,8 +58,8 @@ public struct ServiceDatabase<Domain: EventDomain>: Sendable {
 
     /// `body`, as one transaction's span and one connection in use.
     private func traced<Result: Sendable>(tenant: String?, _ body: () async throws -> Result) async throws -> Result {
-        try await withSpan("transaction \(schema)", ofKind: .client) { span in
-            if span.isRecording {
+        try await withSpanWhenRecording("transaction \(schema)", ofKind: .client) { span in
+            if let span {
                 var attributes = spanAttributes
                 attributes[SpanAttributeName.tenant] = tenant
                 span.attributes.merge(attributes)
@@ -110,8 +110,8 @@ extension DatabaseTransaction {
     /// Runs a statement and returns its rows; a child span of the transaction's, named by
     /// the statement's first keyword, with its text (values are bound, never in the text).
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await withSpan(Self.operation(of: query.sql), ofKind: .client) { span in
-            if span.isRecording {
+        try await withSpanWhenRecording(Self.operation(of: query.sql), ofKind: .client) { span in
+            if let span {
                 span.attributes[SpanAttributeName.databaseSystem] = "postgresql"
                 span.attributes[SpanAttributeName.databaseOperation] = span.operationName
                 span.attributes[SpanAttributeName.databaseQueryText] = String(query.sql.prefix(2048))
@@ -180,9 +180,9 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
     /// With tracing off, an event caused by another keeps its cause's trace context.
     private func enqueue(key: String, _ make: (_ traceParent: String?) throws -> CloudEvent) async throws {
         let topic = Domain.topic.name
-        try await withSpan("create \(topic)", ofKind: .producer) { span in
-            let event = try make(TraceContext.traceParent(of: span.context))
-            if span.isRecording {
+        try await withSpanWhenRecording("create \(topic)", ofKind: .producer) { span in
+            let event = try make(span.flatMap { TraceContext.traceParent(of: $0.context) })
+            if let span {
                 span.attributes.setMessaging(.create, destination: topic)
                 span.attributes[SpanAttributeName.messagingMessageID] = event.id
                 span.attributes[SpanAttributeName.kafkaMessageKey] = key

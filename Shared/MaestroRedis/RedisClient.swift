@@ -112,11 +112,10 @@ public final class RedisClient: Service, Sendable {
     /// Runs a batch built beforehand; see ``pipeline(_:)``.
     public func execute(_ pipeline: RedisPipeline) async throws(RedisError) -> [RedisValue] {
         guard pipeline.count > 0 else { return [] }
-        let operation = pipeline.buffer.firstCommandName ?? "COMMAND"
-        let result = await withSpan(pipeline.count == 1 ? operation : "PIPELINE", ofKind: .client) { span in
-            if span.isRecording {
+        let result = await withSpanWhenRecording(pipeline.count == 1 ? pipeline.buffer.firstCommandName ?? "COMMAND" : "PIPELINE", ofKind: .client) { span in
+            if let span {
                 var attributes = spanAttributes
-                attributes[SpanAttributeName.databaseOperation] = operation
+                attributes[SpanAttributeName.databaseOperation] = pipeline.buffer.firstCommandName
                 if pipeline.count > 1 { attributes[SpanAttributeName.databaseBatchSize] = pipeline.count }
                 span.attributes.merge(attributes)
             }
@@ -127,7 +126,7 @@ public final class RedisClient: Service, Sendable {
                     continuation.resume(returning: .failure(.closed()))
                 }
             }
-            if case .failure(let error) = result { span.recordError(error) }
+            if case .failure(let error) = result { span?.recordError(error) }
             return result
         }
         return try result.get()

@@ -1,7 +1,7 @@
 import Logging
+import MaestroTracing
 import OTel
 import ServiceLifecycle
-import Synchronization
 import Tracing
 
 /// Process-wide tracing from the standard `OTEL_*` environment: spans go to an OTLP/HTTP
@@ -16,11 +16,8 @@ import Tracing
 /// `OTEL_TRACES_EXPORTER=none` turn tracing off. Only traces are exported this way: metrics
 /// stay on `/metrics` and logs on standard output.
 public enum ServiceTracing {
-    private static let active = Atomic<Bool>(false)
-
-    /// Whether this process installed the OTLP tracer: the kit's server spans are recorded
-    /// only then (spans elsewhere go to the no-op tracer, which records nothing).
-    public static var isActive: Bool { active.load(ordering: .relaxed) }
+    /// Whether this process installed the OTLP tracer; the kit starts spans only then.
+    public static var isActive: Bool { SpanRecording.isOn }
 
     /// Whether `environment` asks for traces to be exported.
     public static func isEnabled(in environment: [String: String]) -> Bool {
@@ -34,6 +31,8 @@ public enum ServiceTracing {
     /// Call once per process, before any span starts.
     public static func bootstrap(serviceName: String, environment: [String: String]) throws(ConfigurationError) -> (any Service)? {
         guard isEnabled(in: environment) else { return nil }
+        let problems = unsupported(in: environment)
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
         configuration.logs.enabled = false
@@ -42,11 +41,26 @@ public enum ServiceTracing {
         do {
             let backend = try OTel.makeTracingBackend(configuration: configuration)
             InstrumentationSystem.bootstrap(backend.factory)
-            active.store(true, ordering: .relaxed)
+            SpanRecording.turnOn()
             return backend.service
         } catch {
             throw ConfigurationError(problems: ["OTEL_*: tracing cannot start: \(error)"])
         }
+    }
+
+    /// Settings the OpenTelemetry specification defines that this build cannot honour, one
+    /// problem each; checked before the SDK sees them, since it stops the process on some.
+    /// Only OTLP over HTTP is built in (the gRPC exporter would add grpc-swift to every build).
+    static func unsupported(in environment: [String: String]) -> [String] {
+        var problems: [String] = []
+        for name in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] {
+            guard let value = environment[name], !value.isEmpty, !["http/protobuf", "http/json"].contains(value) else { continue }
+            problems.append("\(name)=\(value): only http/protobuf and http/json are supported; point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's OTLP/HTTP port (4318)")
+        }
+        if let value = environment["OTEL_TRACES_EXPORTER"], !value.isEmpty, !["otlp", "console", "none"].contains(value.lowercased()) {
+            problems.append("OTEL_TRACES_EXPORTER=\(value): only otlp, console and none are supported")
+        }
+        return problems
     }
 
     /// The log metadata that puts `trace_id` and `span_id` on every line logged within a span.

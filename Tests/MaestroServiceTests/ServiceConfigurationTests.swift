@@ -114,4 +114,26 @@ struct ServiceConfigurationTests {
         #expect(error.problems.filter { $0.hasPrefix("MAESTRO_INBOX_RETENTION_HOURS:") }.count == 1)
         #expect(error.problems.filter { $0.hasPrefix("MAESTRO_PLATFORM_TENANT:") }.count == 1)
     }
+
+    @Test("tracing is on only when an OTLP endpoint is set and nothing disables it")
+    func tracingSwitch() {
+        #expect(!ServiceTracing.isEnabled(in: [:]))
+        #expect(!ServiceTracing.isEnabled(in: ["OTEL_EXPORTER_OTLP_ENDPOINT": ""]))
+        #expect(ServiceTracing.isEnabled(in: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]))
+        #expect(ServiceTracing.isEnabled(in: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"]))
+        #expect(!ServiceTracing.isEnabled(in: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "true"]))
+        #expect(!ServiceTracing.isEnabled(in: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_EXPORTER": "none"]))
+    }
+
+    @Test("an OTel setting this build cannot honour stops start-up with a configuration error naming it, not a crash")
+    func unsupportedTracingSettings() {
+        let endpoint = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"]
+        for (name, value) in [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"), ("OTEL_TRACES_EXPORTER", "zipkin")] {
+            #expect {
+                _ = try ServiceTracing.bootstrap(serviceName: "maestro-test", environment: endpoint.merging([name: value]) { $1 })
+            } throws: { error in
+                (error as? ConfigurationError)?.problems.first?.hasPrefix("\(name)=\(value):") == true
+            }
+        }
+    }
 }

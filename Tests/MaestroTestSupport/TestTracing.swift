@@ -1,3 +1,4 @@
+import MaestroTracing
 import OTel
 import ServiceLifecycle
 import Tracing
@@ -14,6 +15,7 @@ public enum TestTracing {
         configuration.traces.exporter = .none
         let backend = try! OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(backend.factory)
+        SpanRecording.turnOn()
         // The tracer hands ended spans to its processor only while its service runs.
         let service = backend.service
         Task.detached { try? await service.run() }
