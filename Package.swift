@@ -16,7 +16,7 @@ func sharedModule(_ name: String, dependencies: [Target.Dependency], resources: 
 
 /// The kit every service builds on.
 let serviceKit: [Target.Dependency] = [
-    "MaestroDomain", "MaestroEvents", "MaestroKafka", "MaestroBus", "MaestroPostgres", "MaestroRedis", "MaestroService",
+    "MaestroDomain", "MaestroEvents", "MaestroKafka", "MaestroBus", "MaestroPostgres", "MaestroRedis", "MaestroService", "MaestroTracing",
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "PostgresNIO", package: "postgres-nio"),
     .product(name: "Logging", package: "swift-log"),

@@ -156,12 +156,15 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
     ///   - cause: the event this one answers: it continues its correlation chain.
     ///   - correlation: the chain to join when there is no cause (a new chain otherwise).
     ///   - actor: the acting principal (`authid`); the caller by default.
+    ///   - trace: the `traceparent` of the saga `correlation` names, for a step taken outside
+    ///     it (e.g. a person's decision through the API): the event joins the saga's trace
+    ///     rather than the request's, and its span links to the request's.
     public func emit<Event: DomainEvent>(_ payload: Event, key: String, subject: String, cause: CloudEvent? = nil,
-                                         correlation: String? = nil, actor: String? = nil) async throws where Event.Domain == Domain {
-        try await enqueue(key: key) { traceParent in
+                                         correlation: String? = nil, actor: String? = nil, trace: String? = nil) async throws where Event.Domain == Domain {
+        try await enqueue(key: key, joining: trace) { traceParent in
             try CloudEvent(source: Domain.source, subject: subject, tenant: caller.tenant, payload: payload, authId: actor ?? caller.subject,
                            correlationId: correlation ?? cause?.correlationId, causationId: cause?.id,
-                           traceParent: traceParent ?? cause?.traceParent)
+                           traceParent: traceParent ?? cause?.traceParent ?? trace)
         }
     }
 
@@ -169,7 +172,7 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
     /// attribute), e.g. a checkpoint of audit's `_system` log; otherwise as ``emit(_:key:subject:cause:correlation:actor:)``.
     public func emitPlatformEvent<Event: DomainEvent>(_ payload: Event, key: String, subject: String, actor: String? = nil) async throws
         where Event.Domain == Domain {
-        try await enqueue(key: key) { traceParent in
+        try await enqueue(key: key, joining: nil) { traceParent in
             try CloudEvent(source: Domain.source, subject: subject, tenant: nil, payload: payload, authId: actor ?? caller.subject,
                            traceParent: traceParent)
         }
@@ -177,12 +180,15 @@ public struct TenantTransaction<Domain: EventDomain>: DatabaseTransaction {
 
     /// Writes the event `make` builds into the outbox within a producer span, `create <topic>`,
     /// whose context the event carries as `traceparent`: consumers continue the trace from it.
-    /// With tracing off, an event caused by another keeps its cause's trace context.
-    private func enqueue(key: String, _ make: (_ traceParent: String?) throws -> CloudEvent) async throws {
+    /// With `saga`, the span is created in that trace and linked to the current one. With
+    /// tracing off, an event keeps its cause's (or the saga's) trace context.
+    private func enqueue(key: String, joining saga: String?, _ make: (_ traceParent: String?) throws -> CloudEvent) async throws {
         let topic = Domain.topic.name
-        try await withSpanWhenRecording("create \(topic)", ofKind: .producer) { span in
+        let current = ServiceContext.current
+        try await withSpanWhenRecording("create \(topic)", context: saga.map { TraceContext.context(continuing: $0) }, ofKind: .producer) { span in
             let event = try make(span.flatMap { TraceContext.traceParent(of: $0.context) })
             if let span {
+                if saga != nil, let current { span.addLink(SpanLink(context: current, attributes: [:])) }
                 span.attributes.setMessaging(.create, destination: topic)
                 span.attributes[SpanAttributeName.messagingMessageID] = event.id
                 span.attributes[SpanAttributeName.kafkaMessageKey] = key

@@ -143,6 +143,35 @@ def test_a_governed_promotion_is_one_trace_across_both_services_and_the_broker(t
     settled(receiver, check)
 
 
+def test_without_client_trace_context_the_promotion_saga_is_still_one_trace(traced, brokers, unique):
+    """The approvals are requests of their own, each in a trace of its own; the events they
+    cause still join the trace of the promotion request (the saga), linked to the decision's."""
+    *governed, receiver = traced
+    governance, registry, admin, ana, bea, carl, model, promotion_id, approval_id = setup(governed, unique)
+    for approver in (bea, carl):
+        decided = call(governance, "POST", f"/v1/approvals/{approval_id}/decisions", approver, {"approve": True})
+        assert decided.status_code == 200, decided.text
+    assert wait_for(lambda: call(registry, "GET", f"/v1/models/{model}/aliases/champion", ana).status_code == 200)
+    events = {event["type"]: event for event in chain(brokers, promotion_id)}
+    saga_ids = [events[name]["id"] for name in ("io.maestro.registry.promotion.requested.v1", "io.maestro.governance.approval.granted.v1",
+                                                "io.maestro.registry.alias.moved.v1", "io.maestro.registry.promotion.completed.v1")]
+
+    def check(spans):
+        creates = create_spans(spans, saga_ids)
+        requested, granted, moved, completed = (creates[event_id] for event_id in saga_ids)
+        saga = requested["trace_id"]
+        strays = [span for span in (granted, moved, completed) if span["trace_id"] != saga]
+        assert not strays, f"saga events outside the promotion request's trace {saga}:{describe(strays)}"
+        decisions = [span for span in spans if span["kind"] == SERVER and span["service"] == "maestro-governance"
+                     and span["attributes"].get("url.path") == f"/v1/approvals/{approval_id}/decisions"]
+        assert len(decisions) == 2 and all(span["trace_id"] != saga for span in decisions), describe(decisions)
+        assert set(granted["links"]) & {(span["trace_id"], span["span_id"]) for span in spans if span["trace_id"] in
+                                        {decision["trace_id"] for decision in decisions}}, \
+            f"the granted event's span does not link to the deciding request's trace:{describe([granted])}"
+
+    settled(receiver, check)
+
+
 def test_a_service_without_otel_settings_exports_nothing(registry):
     """A registry started without OTEL_* variables exports no spans, not even to the OTLP default
     endpoint, within the default 5 s batch delay."""

@@ -10,6 +10,8 @@ struct StoredApproval: Sendable {
     let subject: String
     let promotion: GovernanceEvent.PromotionRef?
     let correlationID: String?
+    /// The trace of the promotion (or request) that opened it; decisions' events join it.
+    let traceParent: String?
     let expiresAt: Date
     var request: ApprovalRequest
 }
@@ -31,18 +33,18 @@ extension ApprovalStore {
                                                                        comment: comment, approvals: stored.request.approvals,
                                                                        requiredApprovals: stored.request.policy.requiredApprovals, decidedBy: principal,
                                                                        decidedAt: now),
-                              key: stored.subject, subject: stored.subject, correlation: stored.correlationID)
+                              key: stored.subject, subject: stored.subject, correlation: stored.correlationID, trace: stored.traceParent)
             switch outcome {
             case .approved:
                 try await finish(stored, state: .approved, at: now, on: tx)
                 try await tx.emit(GovernanceEvent.ApprovalGranted(approvalID: approval, subject: stored.subject, promotion: stored.promotion,
                                                                   approvers: stored.request.decisions.filter(\.approve).map(\.principal), grantedAt: now),
-                                  key: stored.subject, subject: stored.subject, correlation: stored.correlationID)
+                                  key: stored.subject, subject: stored.subject, correlation: stored.correlationID, trace: stored.traceParent)
             case .rejected:
                 try await finish(stored, state: .rejected, at: now, on: tx)
                 try await tx.emit(GovernanceEvent.ApprovalRejected(approvalID: approval, subject: stored.subject, promotion: stored.promotion, comment: comment,
                                                                    rejectedBy: principal, rejectedAt: now),
-                                  key: stored.subject, subject: stored.subject, correlation: stored.correlationID)
+                                  key: stored.subject, subject: stored.subject, correlation: stored.correlationID, trace: stored.traceParent)
             case .recorded, .expired, .cancelled:
                 break
             }
@@ -59,18 +61,18 @@ extension ApprovalStore {
             try await finish(stored, state: .cancelled, at: now, on: tx)
             try await tx.emit(GovernanceEvent.ApprovalCancelled(approvalID: id.uuidString.lowercased(), subject: stored.subject, promotion: stored.promotion,
                                                                 reason: reason, cancelledBy: caller.subject, cancelledAt: now),
-                              key: stored.subject, subject: stored.subject, correlation: stored.correlationID)
+                              key: stored.subject, subject: stored.subject, correlation: stored.correlationID, trace: stored.traceParent)
             return stored
         }
     }
 
     func load(_ id: UUID, lock: Bool, on tx: GovernanceTransaction) async throws -> StoredApproval {
-        var row: (String, String?, String, String, String, Date, Date, String?)?
+        var row: (String, String?, String, String, String, Date, Date, String?, String?)?
         for try await found in try await tx.query("""
-            SELECT subject, promotion::text, policy::text, state, requested_by, requested_at, expires_at, correlation_id
+            SELECT subject, promotion::text, policy::text, state, requested_by, requested_at, expires_at, correlation_id, trace_parent
             FROM governance.approval_requests WHERE id = \(id) AND tenant_id = \(tx.tenant) \(unescaped: lock ? "FOR UPDATE" : "")
-            """).decode((String, String?, String, String, String, Date, Date, String?).self) { row = found }
-        guard let (subject, promotionText, policyText, stateText, requester, requestedAt, expiresAt, correlation) = row else {
+            """).decode((String, String?, String, String, String, Date, Date, String?, String?).self) { row = found }
+        guard let (subject, promotionText, policyText, stateText, requester, requestedAt, expiresAt, correlation, traceParent) = row else {
             throw GovernanceError.notFound("Approval request \(id.uuidString.lowercased())")
         }
         var checks: [CheckResult] = []
@@ -89,7 +91,8 @@ extension ApprovalStore {
         let promotion = try JSONText.decode(promotionText, as: GovernanceEvent.PromotionRef.self)
         let request = ApprovalRequest(restoring: ApprovalRequest.State(rawValue: stateText) ?? .pending, policy: try JSONText.decode(policyText, as: GovernanceEvent.ApprovalPolicy.self),
                                       requester: requester, requestedAt: requestedAt, expiresAt: expiresAt, checks: checks, decisions: decisions)
-        return StoredApproval(id: id, subject: subject, promotion: promotion, correlationID: correlation, expiresAt: expiresAt, request: request)
+        return StoredApproval(id: id, subject: subject, promotion: promotion, correlationID: correlation, traceParent: traceParent,
+                              expiresAt: expiresAt, request: request)
     }
 
     private func finish(_ stored: StoredApproval, state: ApprovalRequest.State, at now: Date, on tx: GovernanceTransaction) async throws {
@@ -120,7 +123,7 @@ extension ApprovalStore {
                     try await tx.emit(GovernanceEvent.ApprovalExpired(approvalID: id.uuidString.lowercased(), subject: stored.subject, promotion: stored.promotion,
                                                                       approvals: stored.request.approvals, requiredApprovals: stored.request.policy.requiredApprovals,
                                                                       expiredAt: now),
-                                      key: stored.subject, subject: stored.subject, correlation: stored.correlationID)
+                                      key: stored.subject, subject: stored.subject, correlation: stored.correlationID, trace: stored.traceParent)
                 }
                 return count
             }

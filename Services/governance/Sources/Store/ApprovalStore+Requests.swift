@@ -2,6 +2,7 @@ import Foundation
 import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
+import MaestroTracing
 import PostgresNIO
 
 extension ApprovalStore {
@@ -23,9 +24,10 @@ extension ApprovalStore {
         let expires = now.addingTimeInterval(TimeInterval(stored.policy.expiresAfterSeconds))
         try await tx.execute("""
             INSERT INTO governance.approval_requests (tenant_id, id, subject, promotion, policy_id, policy_revision, policy, facts, state, reason,
-                requested_by, requested_at, expires_at, correlation_id)
+                requested_by, requested_at, expires_at, correlation_id, trace_parent)
             VALUES (\(tx.tenant), \(id), \(subject), \(try JSONText.encode(promotion))::jsonb, \(stored.id), \(stored.revision), \(try JSONText.encode(stored.policy))::jsonb,
-                \(try JSONText.encode(FactsRecord(facts)))::jsonb, 'PENDING', \(requested.reason), \(requested.requestedBy), \(now), \(expires), \(event.correlationId ?? event.id))
+                \(try JSONText.encode(FactsRecord(facts)))::jsonb, 'PENDING', \(requested.reason), \(requested.requestedBy), \(now), \(expires), \(event.correlationId ?? event.id),
+                \(TraceContext.current ?? event.traceParent))
             """)
         let approval = id.uuidString.lowercased()
         try await tx.emit(GovernanceEvent.ApprovalRequested(approvalID: approval, subject: subject, promotion: promotion,
@@ -58,9 +60,9 @@ extension ApprovalStore {
             let correlation = UUIDv7.string()
             try await tx.execute("""
                 INSERT INTO governance.approval_requests (tenant_id, id, subject, promotion, policy_id, policy_revision, policy, facts, state, reason,
-                    requested_by, requested_at, expires_at, correlation_id)
+                    requested_by, requested_at, expires_at, correlation_id, trace_parent)
                 VALUES (\(tx.tenant), \(id), \(subject), NULL, \(stored.id), \(stored.revision), \(try JSONText.encode(stored.policy))::jsonb, '{}'::jsonb, 'PENDING',
-                    \(reason), \(caller.subject), \(now), \(expires), \(correlation))
+                    \(reason), \(caller.subject), \(now), \(expires), \(correlation), \(TraceContext.current))
                 """)
             try await tx.emit(GovernanceEvent.ApprovalRequested(approvalID: id.uuidString.lowercased(), subject: subject, promotion: nil,
                                                                 policyID: stored.id?.uuidString.lowercased() ?? "default", policyRevision: stored.revision,
