@@ -194,11 +194,10 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Hands the batch to the producer within one producer span linked to each event's creation.
     private func send(_ rows: [Row]) async -> KafkaDeliveryResults {
-        let topics = Set(rows.map(\.message.topic))
-        let name = topics.count == 1 ? "send \(topics.first!)" : "send"
-        return await withSpanWhenRecording(name, context: .topLevel, ofKind: .producer) { span in
+        let topics = Set(rows.map(\.message.topic)).sorted().joined(separator: ",")
+        return await withSpanWhenRecording("send \(topics)", context: .topLevel, ofKind: .producer) { span in
             if let span {
-                span.attributes.setMessaging(.send, destination: topics.count == 1 ? topics.first! : topics.sorted().joined(separator: ","))
+                span.attributes.setMessaging(.send, destination: topics)
                 span.attributes[SpanAttributeName.messagingBatchCount] = rows.count
                 for row in rows.lazy.filter({ $0.traceParent != nil }).prefix(Self.maxLinksPerBatch) {
                     span.addLink(SpanLink(context: TraceContext.context(continuing: row.traceParent), attributes: [:]))

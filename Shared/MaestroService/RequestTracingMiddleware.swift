@@ -3,8 +3,8 @@ import Hummingbird
 import MaestroTracing
 import Tracing
 
-/// A server span per request, when tracing is on (``ServiceTracing/isActive``); with tracing
-/// off it only passes the request on.
+/// A server span per request, when tracing is on (`SpanRecording`); with tracing off it only
+/// passes the request on.
 ///
 /// - The span continues an incoming W3C `traceparent` (and `tracestate`).
 /// - It is named by the matched route template (`/v1/models/{name}`), never the raw path, or
@@ -26,27 +26,29 @@ public struct RequestTracingMiddleware: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard ServiceTracing.isActive else { return try await next(request, context) }
-        var parent = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
-        let method = request.method.rawValue
-        return try await withSpan("HTTP \(method)", context: parent, ofKind: .server) { span in
-            span.attributes["http.request.method"] = method
+        try await withSpanWhenRecording("HTTP \(request.method.rawValue)", context: Self.parent(of: request), ofKind: .server) { span in
+            guard let span else { return try await next(request, context) }
+            span.attributes["http.request.method"] = request.method.rawValue
             span.attributes["url.path"] = request.uri.path
             span.attributes["url.scheme"] = "http"
             var context = context
             context.requestSpan = span
-            let status: Int
             do {
                 let response = try await next(request, context)
-                status = Int(response.status.code)
-                finish(span, route: context.endpointPath, status: status)
+                finish(span, route: context.endpointPath, status: Int(response.status.code))
                 return response
             } catch {
                 finish(span, route: context.endpointPath, status: (error as? any HTTPResponseError)?.status.code ?? 500)
                 throw error
             }
         }
+    }
+
+    /// The caller's trace context from `traceparent`/`tracestate`, if it sent one.
+    private static func parent(of request: Request) -> ServiceContext {
+        var parent = ServiceContext.current ?? .topLevel
+        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        return parent
     }
 
     private func finish(_ span: any Span, route: String?, status: Int) {

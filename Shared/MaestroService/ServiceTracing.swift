@@ -16,8 +16,6 @@ import Tracing
 /// `OTEL_TRACES_EXPORTER=none` turn tracing off. Only traces are exported this way: metrics
 /// stay on `/metrics` and logs on standard output.
 public enum ServiceTracing {
-    /// Whether this process installed the OTLP tracer; the kit starts spans only then.
-    public static var isActive: Bool { SpanRecording.isOn }
 
     /// Whether `environment` asks for traces to be exported.
     public static func isEnabled(in environment: [String: String]) -> Bool {

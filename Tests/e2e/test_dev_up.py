@@ -150,28 +150,27 @@ def test_dev_up_reports_ready_serves_and_stops_cleanly_on_sigint(maestro_bin, st
     assert refused.returncode != 0 and "--otlp" in refused.stderr, refused.stderr
 
     # The next start keeps the data, and with --otlp every service sends its traces to the collector.
-    receiver = OTLPReceiver().__enter__()
-    process, banner = start(maestro_bin, stack_dir, "--otlp", receiver.endpoint)
-    try:
-        assert receiver.endpoint in banner
-        query = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
-                                "SELECT n FROM kept"], capture_output=True, text=True, timeout=30)
-        assert query.stdout.strip() == "42", query.stderr
-        assert subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "get", "kept"], capture_output=True, text=True).stdout.strip() == "yes"
-        # The audit log survives the restart (the broker's topics do not) and still verifies with the same key.
-        exchanged = requests.post("http://127.0.0.1:7102/v1/tokens", json={"api_key": api_key}, timeout=10).json()["access_token"]
-        verified = subprocess.run([maestro_bin, "audit", "verify", "--url", "http://127.0.0.1:7103", "--public-key", public_key],
-                                  capture_output=True, text=True, timeout=120, env={**os.environ, "MAESTRO_TOKEN": exchanged})
-        assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
-        models = requests.get("http://127.0.0.1:7101/v1/models", headers={"Authorization": f"Bearer {exchanged}"}, timeout=10)
-        assert models.status_code == 200, models.text
-        served = {"maestro-governance": "/v1/tokens", "maestro-audit": "/v1/audit/export", "maestro-registry": "/v1/models"}
+    with OTLPReceiver() as receiver:
+        process, banner = start(maestro_bin, stack_dir, "--otlp", receiver.endpoint)
+        try:
+            assert receiver.endpoint in banner
+            query = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-U", "maestro", "-d", "maestro", "-tAc",
+                                    "SELECT n FROM kept"], capture_output=True, text=True, timeout=30)
+            assert query.stdout.strip() == "42", query.stderr
+            assert subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "get", "kept"], capture_output=True, text=True).stdout.strip() == "yes"
+            # The audit log survives the restart (the broker's topics do not) and still verifies with the same key.
+            exchanged = requests.post("http://127.0.0.1:7102/v1/tokens", json={"api_key": api_key}, timeout=10).json()["access_token"]
+            verified = subprocess.run([maestro_bin, "audit", "verify", "--url", "http://127.0.0.1:7103", "--public-key", public_key],
+                                      capture_output=True, text=True, timeout=120, env={**os.environ, "MAESTRO_TOKEN": exchanged})
+            assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
+            models = requests.get("http://127.0.0.1:7101/v1/models", headers={"Authorization": f"Bearer {exchanged}"}, timeout=10)
+            assert models.status_code == 200, models.text
+            served = {"maestro-governance": "/v1/tokens", "maestro-audit": "/v1/audit/export", "maestro-registry": "/v1/models"}
 
-        def traced(spans):
-            names = {(span["service"], span["name"]) for span in spans if span["kind"] == "SPAN_KIND_SERVER"}
-            return all(item in names for item in served.items())
+            def traced(spans):
+                names = {(span["service"], span["name"]) for span in spans if span["kind"] == "SPAN_KIND_SERVER"}
+                return all(item in names for item in served.items())
 
-        receiver.wait_for_spans(traced, 30)
-    finally:
-        stop(process)
-        receiver.__exit__(None, None, None)
+            receiver.wait_for_spans(traced, 30)
+        finally:
+            stop(process)
