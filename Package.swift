@@ -61,6 +61,7 @@ let services = [
     ServiceTargets("Governance", folder: "governance", dependencies: [
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Metrics", package: "swift-metrics"),
     ]),
     ServiceTargets("Audit", folder: "audit", dependencies: [
         "MaestroAuditLog",

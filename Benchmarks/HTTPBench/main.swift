@@ -23,7 +23,7 @@ if mode == "on" && tracer == nil { fatalError("HTTP_BENCH_TRACING=on needs OTEL_
 ServiceLogging.bootstrap(configuration)
 ServiceMetrics.bootstrap()
 let logger = Logger(label: "http-bench")
-let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
+let verifier = TokenVerifier(configuration, logger: logger)
 try await verifier.load()
 
 struct Pong: ResponseEncodable {

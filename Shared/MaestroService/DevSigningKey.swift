@@ -34,12 +34,13 @@ public struct DevSigningKey: Sendable {
         return signingKey
     }
 
-    /// A signed token with the claims every service verifies (`sub`, `tenant`, `roles`, `exp`, `iat`, `jti`). A negative lifetime gives an expired token.
-    public func token(subject: String, tenant: String, roles: [String], lifetime: Duration) async throws -> String {
+    /// A signed token with the claims every service verifies (`iss`, `sub`, `tenant`, `roles`, `exp`, `iat`, `jti`). A negative lifetime gives an expired token.
+    public func token(subject: String, tenant: String, roles: [String], lifetime: Duration,
+                      issuer: String = ServiceConfiguration.defaultTokenIssuer) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: keyID))
         let now = Date()
-        let claims = MaestroClaims(subject: subject, tenant: tenant, roles: roles, issuedAt: now,
+        let claims = MaestroClaims(issuer: issuer, subject: subject, tenant: tenant, roles: roles, issuedAt: now,
                                    expiresAt: now.addingTimeInterval(Double(lifetime.components.seconds)), id: UUID().uuidString.lowercased())
         return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
     }

@@ -17,6 +17,9 @@ public struct MaestroRequestContext: RequestContext {
     public var maxUploadSize: Int
     /// The request's server span, while tracing is on (``RequestTracingMiddleware``).
     public internal(set) var requestSpan: (any Span)?
+    /// The TCP peer's IP address: the client, or the last proxy in front of the service;
+    /// `nil` in router tests.
+    public let peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -24,6 +27,7 @@ public struct MaestroRequestContext: RequestContext {
         principal = nil
         maxUploadSize = ServiceConfiguration.defaultMaxBodyBytes
         requestSpan = nil
+        peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The authenticated caller; 401 if the route was reached without one.

@@ -21,6 +21,8 @@ public struct Principal: Sendable, Hashable {
 
 /// The claims of a Maestro access token (ES256).
 public struct MaestroClaims: JWTPayload, Sendable {
+    /// Governance's issuer URL; every verifier compares it with its own `MAESTRO_GOVERNANCE_ISSUER`.
+    public var iss: IssuerClaim
     public var sub: SubjectClaim
     public var tenant: String
     public var roles: [String]
@@ -28,7 +30,8 @@ public struct MaestroClaims: JWTPayload, Sendable {
     public var iat: IssuedAtClaim
     public var jti: IDClaim
 
-    public init(subject: String, tenant: String, roles: [String], issuedAt: Date, expiresAt: Date, id: String) {
+    public init(issuer: String, subject: String, tenant: String, roles: [String], issuedAt: Date, expiresAt: Date, id: String) {
+        iss = IssuerClaim(value: issuer)
         sub = SubjectClaim(value: subject)
         self.tenant = tenant
         self.roles = roles

@@ -48,6 +48,10 @@ public struct ServiceConfiguration: Sendable {
     public var postgresMigrationURL: String?
     public var redisURL: String
     public var keySource: KeySource
+    /// The issuer every access token must name in its `iss` claim (`MAESTRO_GOVERNANCE_ISSUER`):
+    /// governance's public URL, which it also writes into the tokens it issues and into its
+    /// discovery document. A token from any other issuer is refused.
+    public var tokenIssuer: String
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     /// Request bodies larger than this are refused with 413.
@@ -73,6 +77,8 @@ public struct ServiceConfiguration: Sendable {
     public static let defaultInboxRetentionHours = 336
     public static let defaultPlatformTenant = "default"
     public static let defaultJWKSFile = ".maestro/keys/jwks.json"
+    /// Governance in the dev stack.
+    public static let defaultTokenIssuer = "http://127.0.0.1:\(ServiceCatalog.governance.defaultPort)"
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -88,6 +94,7 @@ public struct ServiceConfiguration: Sendable {
         postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
         keySource = reader.keySource()
+        tokenIssuer = reader.issuer()
         logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
         logFormat = reader.choice("MAESTRO_LOG_FORMAT", default: .text, LogFormat.allCases.map(\.rawValue), LogFormat.init(rawValue:))
         maxBodyBytes = reader.integer("MAESTRO_HTTP_MAX_BODY_BYTES", default: Self.defaultMaxBodyBytes, in: 1...(256 << 20))
@@ -232,6 +239,18 @@ public struct SettingsReader {
             problems.append("\(name): expected a comma-separated list of host:port, got '\(raw)'")
         }
         return raw
+    }
+
+    /// `MAESTRO_GOVERNANCE_ISSUER`: an http(s) URL without query or fragment (OpenID Connect
+    /// Discovery §3), kept without a trailing '/', since tokens compare it as an exact string.
+    public mutating func issuer() -> String {
+        guard let raw = value("MAESTRO_GOVERNANCE_ISSUER") else { return ServiceConfiguration.defaultTokenIssuer }
+        guard let url = URLComponents(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false, url.query == nil, url.fragment == nil, url.user == nil, url.password == nil else {
+            problems.append("MAESTRO_GOVERNANCE_ISSUER: must be an http:// or https:// URL without query, fragment or credentials, got '\(raw)'")
+            return ServiceConfiguration.defaultTokenIssuer
+        }
+        return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
     }
 
     mutating func keySource() -> ServiceConfiguration.KeySource {

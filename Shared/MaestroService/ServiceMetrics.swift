@@ -38,6 +38,7 @@ public enum MetricHelp {
         "maestro_postgres_connections_max": "PostgreSQL connections the service's pool may open.",
         "maestro_redis_calls_in_flight": "Redis calls queued or running; above maestro_redis_pool_connections, calls wait for a connection.",
         "maestro_redis_pool_connections": "Redis connections in the service's pool.",
+        "maestro_token_requests_total": "Token requests to governance (POST /oauth/token, POST /v1/tokens), by grant type (api_key for /v1/tokens) and result (issued, an OAuth error code, rate_limited, error).",
         "maestro_audit_entries_appended_total": "Entries appended to the audit log.",
     ]
 }

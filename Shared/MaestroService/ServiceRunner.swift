@@ -71,7 +71,7 @@ public enum ServiceRunner {
         } else {
             // Loaded before anything consumes or serves: a service that cannot verify tokens
             // stops here, before it joins a consumer group.
-            verifier = TokenVerifier(source: configuration.keySource, logger: logger)
+            verifier = TokenVerifier(configuration, logger: logger)
             do { try await verifier.load() } catch {
                 throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded: \(String(describing: error))"])
             }

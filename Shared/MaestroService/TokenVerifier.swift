@@ -14,6 +14,8 @@ import FoundationNetworking
 ///   when a token names a `kid` the set lacks (a key rotation), but never more often than
 ///   `minimumRefreshInterval`, so tokens with made-up `kid`s cannot hammer the key server.
 /// - A failed reload keeps the keys already loaded.
+/// - A token must name `issuer` in its `iss` claim: keys alone do not say who issued a token,
+///   and two deployments may share a key set by mistake.
 /// - Only `alg: ES256` is accepted, whatever the key set holds; `none` and every other
 ///   algorithm fail before any key is consulted.
 /// - Every failure is the same 401 to the client; the reason is logged at debug level,
@@ -34,6 +36,8 @@ public actor TokenVerifier {
     }
 
     public let source: Source
+    /// The `iss` every accepted token names (``ServiceConfiguration/tokenIssuer``).
+    public let issuer: String
     public let refreshInterval: Duration
     public let minimumRefreshInterval: Duration
     private let logger: Logger
@@ -51,15 +55,21 @@ public actor TokenVerifier {
         let expires: Date
     }
 
-    public init(source: ServiceConfiguration.KeySource, refreshInterval: Duration = .seconds(300),
+    /// A verifier for the configured key set and issuer.
+    public init(_ configuration: ServiceConfiguration, logger: Logger) {
+        self.init(source: configuration.keySource, issuer: configuration.tokenIssuer, logger: logger)
+    }
+
+    public init(source: ServiceConfiguration.KeySource, issuer: String, refreshInterval: Duration = .seconds(300),
                 minimumRefreshInterval: Duration = .seconds(30), cacheCapacity: Int = 10_000, logger: Logger) {
-        self.init(keySet: .configured(source), refreshInterval: refreshInterval, minimumRefreshInterval: minimumRefreshInterval,
+        self.init(keySet: .configured(source), issuer: issuer, refreshInterval: refreshInterval, minimumRefreshInterval: minimumRefreshInterval,
                   cacheCapacity: cacheCapacity, logger: logger)
     }
 
-    public init(keySet source: Source, refreshInterval: Duration = .seconds(300),
+    public init(keySet source: Source, issuer: String, refreshInterval: Duration = .seconds(300),
                 minimumRefreshInterval: Duration = .seconds(30), cacheCapacity: Int = 10_000, logger: Logger) {
         self.source = source
+        self.issuer = issuer
         self.cacheCapacity = cacheCapacity
         self.refreshInterval = refreshInterval
         self.minimumRefreshInterval = minimumRefreshInterval
@@ -91,6 +101,10 @@ public actor TokenVerifier {
         } catch {
             logger.debug("token rejected", metadata: ["reason": "\((error as? JWTError)?.errorType.description ?? "verification failed")"])
             throw .unauthorized("The bearer token is invalid or expired.")
+        }
+        guard claims.iss.value == issuer else {
+            logger.debug("token rejected", metadata: ["reason": "issued by another issuer", "iss": .string(String(claims.iss.value.prefix(200)))])
+            throw .unauthorized("The bearer token is invalid.")
         }
         let principal = Principal(subject: claims.sub.value, tenant: claims.tenant,
                                   roles: Set(claims.roles.map(Role.init(rawValue:))), tokenID: claims.jti.value)

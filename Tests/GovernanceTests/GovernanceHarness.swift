@@ -80,6 +80,13 @@ struct GovernanceClient: Sendable {
                                         body: ByteBuffer(bytes: try JSONEncoder().encode(JSONValue.object(object))))
     }
 
+    /// `POST /oauth/token` with a form body (written as given) and further headers.
+    func oauthToken(_ form: String, headers: HTTPFields = [:], uri: String = "/oauth/token") async throws -> TestResponse {
+        var all: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        for field in headers { all[field.name] = field.value }
+        return try await client.execute(uri: uri, method: .post, headers: all, body: ByteBuffer(string: form))
+    }
+
     /// The access token for an API key; the exchange must succeed.
     func token(_ apiKey: String) async throws -> String {
         let response = try await exchange(apiKey)

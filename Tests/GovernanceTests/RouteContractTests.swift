@@ -24,7 +24,10 @@ struct RouteContractTests {
     func anonymousRequestsAreRefused() async throws {
         try await GovernanceHarness.with { governance in
             let reachable = try await RouteContract.reachableAnonymously(governance.router)
-            #expect(reachable == RouteContract.kitOpenRoutes.union([RouteContract.Route("POST", "/v1/tokens"), RouteContract.Route("GET", "/.well-known/jwks.json")]))
+            #expect(reachable == RouteContract.kitOpenRoutes.union([
+                RouteContract.Route("POST", "/v1/tokens"), RouteContract.Route("GET", "/.well-known/jwks.json"), RouteContract.Route("POST", "/oauth/token"),
+                RouteContract.Route("GET", "/.well-known/openid-configuration"), RouteContract.Route("GET", "/.well-known/oauth-authorization-server"),
+            ]))
         }
     }
 

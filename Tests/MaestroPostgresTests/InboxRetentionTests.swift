@@ -253,38 +253,9 @@ private struct Running: Sendable {
     }
 }
 
-/// What a logger logged.
-private final class LogRecords: Sendable {
-    struct Record: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-
-    private let records = Mutex<[Record]>([])
-
-    func append(_ record: Record) {
-        records.withLock { $0.append(record) }
-    }
-
+extension LogRecords {
     /// Warnings about failed prune runs.
     var failures: [Record] {
-        records.withLock { $0.filter { $0.level == .warning && $0.message.hasPrefix("inbox pruning failed") } }
-    }
-}
-
-private struct CapturingLogHandler: LogHandler {
-    let records: LogRecords
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        records.append(.init(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" }))
+        all.filter { $0.level == .warning && $0.message.hasPrefix("inbox pruning failed") }
     }
 }

@@ -1,11 +1,24 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import JWTKit
 import MaestroHTTPTestSupport
 import MaestroDomain
 import MaestroService
 import MaestroTestSupport
 import Testing
+
+/// Every claim of a Maestro token but `iss`.
+struct ClaimsWithoutIssuer: JWTPayload {
+    var sub: SubjectClaim
+    var tenant: String
+    var roles: [String]
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+    var jti: IDClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
 
 @Suite("Authentication and roles")
 struct AuthenticationTests {
@@ -71,6 +84,25 @@ struct AuthenticationTests {
         claims["tenant"] = "globex"
         let edited = try JSONSerialization.data(withJSONObject: claims).base64URL
         try await expectUnauthorized(.bearer("\(parts[0]).\(edited).\(parts[2])"), service)
+    }
+
+    @Test func aTokenFromAnotherIssuerIs401() async throws {
+        let service = try await TestService.make()
+        for issuer in ["https://governance.other.example", ServiceConfiguration.defaultTokenIssuer + "/", ""] {
+            try await expectUnauthorized(.bearer(try await service.keys.token(issuer: issuer)), service)
+        }
+    }
+
+    @Test func aTokenWithoutAnIssuerIs401() async throws {
+        let service = try await TestService.make()
+        // Signed by the trusted key: only the missing claim can make it fail.
+        let pem = try String(contentsOfFile: (service.keys.jwksPath as NSString).deletingLastPathComponent + "/" + DevSigningKey.privateKeyFile, encoding: .utf8)
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: try ES256PrivateKey(pem: pem), kid: "test-key")
+        let now = Date()
+        let token = try await keys.sign(ClaimsWithoutIssuer(sub: .init(value: "alice"), tenant: "acme", roles: ["viewer"], exp: .init(value: now + 300),
+                                                             iat: .init(value: now), jti: .init(value: UUID().uuidString)), kid: "test-key")
+        try await expectUnauthorized(.bearer(token), service)
     }
 
     @Test func aGarbageTokenIs401() async throws {

@@ -8,7 +8,7 @@ import Testing
 struct ServiceShapeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let services = root.appendingPathComponent("Services")
-    static let folders: Set<String> = ["HTTP", "Domain", "Store", "Consumers", "MLflow"]
+    static let folders: Set<String> = ["HTTP", "Domain", "Store", "Consumers", "MLflow", "OAuth"]
 
     /// Every Swift file of every service, with its path under `Services/`.
     static func sources() throws -> [(path: String, text: String)] {

@@ -20,8 +20,8 @@ struct TestKeys {
     }
 
     func token(subject: String = "alice", tenant: String = "acme", roles: [String] = ["viewer"],
-               expiresIn: Int64 = 300) async throws -> String {
-        try await key.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(expiresIn))
+               expiresIn: Int64 = 300, issuer: String = ServiceConfiguration.defaultTokenIssuer) async throws -> String {
+        try await key.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(expiresIn), issuer: issuer)
     }
 }
 
@@ -65,7 +65,7 @@ struct TestService {
             redis = RedisClient(configuration: try RedisConfiguration(url: url, poolSize: 4), logger: logger)
         }
         let configuration = try ServiceConfiguration(environment: env, defaultPort: 0)
-        let verifier = TokenVerifier(source: configuration.keySource, logger: logger)
+        let verifier = TokenVerifier(configuration, logger: logger)
         let created = Collector<Item>()
         let router = ServiceRunner.router(configuration: configuration, verifier: verifier, redis: redis,
                                           readiness: readiness, openAPI: OpenAPIDocument(bytes: Array("openapi: 3.1.0\n".utf8)),

@@ -9,7 +9,7 @@ import Testing
 @Suite("Token verifier cache")
 struct TokenVerifierTests {
     func verifier(_ keys: TestKeys, capacity: Int = 10_000) -> TokenVerifier {
-        TokenVerifier(source: .file(keys.jwksPath), cacheCapacity: capacity, logger: TestService.logger)
+        TokenVerifier(source: .file(keys.jwksPath), issuer: ServiceConfiguration.defaultTokenIssuer, cacheCapacity: capacity, logger: TestService.logger)
     }
 
     @Test func aRememberedTokenIsRefusedOnceItExpires() async throws {
@@ -73,7 +73,7 @@ struct TokenVerifierURLTests {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestService.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let verifier = TokenVerifier(source: .url(URL(string: "http://127.0.0.1:\(port)/.well-known/jwks.json")!),
+            let verifier = TokenVerifier(source: .url(URL(string: "http://127.0.0.1:\(port)/.well-known/jwks.json")!), issuer: ServiceConfiguration.defaultTokenIssuer,
                                          minimumRefreshInterval: .zero, logger: TestService.logger)
             let oldToken = try await first.token(subject: "ana")
             #expect(try await verifier.verify(oldToken).subject == "ana")
@@ -105,7 +105,7 @@ struct TokenVerifierURLTests {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestService.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let verifier = TokenVerifier(source: .url(URL(string: "http://127.0.0.1:\(port)/jwks.json")!), refreshInterval: .zero,
+            let verifier = TokenVerifier(source: .url(URL(string: "http://127.0.0.1:\(port)/jwks.json")!), issuer: ServiceConfiguration.defaultTokenIssuer, refreshInterval: .zero,
                                          minimumRefreshInterval: .zero, logger: TestService.logger)
             let token = try await keys.token()
             #expect(try await verifier.verify(token).subject == "alice")

@@ -21,6 +21,9 @@ struct DevTokenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lifetime, e.g. 15m, 12h, 3600s.")
     var ttl: String = "12h"
 
+    @Option(name: .long, help: "The iss claim; MAESTRO_GOVERNANCE_ISSUER, else governance in the dev stack.")
+    var issuer: String?
+
     @Option(name: .long, help: "The dev stack's directory.")
     var dir: String = ".maestro"
 
@@ -32,8 +35,11 @@ struct DevTokenCommand: AsyncParsableCommand {
         }
         guard !tenant.isEmpty, !sub.isEmpty else { throw CLIError("--tenant and --sub must not be empty") }
         let lifetime = try Self.duration(ttl)
+        var reader = SettingsReader(environment: issuer.map { ["MAESTRO_GOVERNANCE_ISSUER": $0] } ?? ProcessInfo.processInfo.environment)
+        let tokenIssuer = reader.issuer()
+        if let problem = reader.problems.first { throw CLIError(problem) }
         let key = try DevSigningKey.loadOrCreate(in: URL(fileURLWithPath: dir).appendingPathComponent("keys"))
-        print(try await key.token(subject: sub, tenant: tenant, roles: roleList, lifetime: lifetime))
+        print(try await key.token(subject: sub, tenant: tenant, roles: roleList, lifetime: lifetime, issuer: tokenIssuer))
     }
 
     static func duration(_ text: String) throws -> Duration {

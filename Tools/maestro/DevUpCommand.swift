@@ -92,7 +92,8 @@ struct DevUpCommand: AsyncParsableCommand {
             if let adminKey {
                 token = try await DevAdminKey.exchange(adminKey, governancePort: governancePort)
             } else {
-                token = try await key.token(subject: "admin", tenant: "default", roles: ["admin"], lifetime: .seconds(12 * 3600))
+                token = try await key.token(subject: "admin", tenant: "default", roles: ["admin"], lifetime: .seconds(12 * 3600),
+                                        issuer: (try ServiceConfiguration(defaultPort: ServiceCatalog.governance.defaultPort)).tokenIssuer)
             }
             let width = rows.map(\.0.count).max() ?? 0
             var lines = ["", "Maestro dev stack is ready (\(root.path)):"]

@@ -22,6 +22,7 @@ struct GovernanceService: ServiceDefinition {
     let approvals: ApprovalStore
     let promotions: PromotionRequestHandler
     let tokenVerifier: TokenVerifier?
+    let tokens: TokenIssuer
 
     init(kit: ServiceKit, settings: GovernanceSettings) {
         let database = Self.database(kit)
@@ -30,15 +31,19 @@ struct GovernanceService: ServiceDefinition {
         self.store = store
         approvals = ApprovalStore(database: database)
         promotions = PromotionRequestHandler(approvals: approvals)
+        tokens = TokenIssuer(store: store, issuer: kit.configuration.tokenIssuer, redis: kit.redis, settings: settings, logger: kit.logger)
         // Reloads soon after a rotation, so a new key verifies within seconds here.
-        tokenVerifier = TokenVerifier(keySet: .provider { try await store.jwks() }, refreshInterval: .seconds(30), minimumRefreshInterval: .seconds(1),
+        tokenVerifier = TokenVerifier(keySet: .provider { try await store.jwks() }, issuer: kit.configuration.tokenIssuer, refreshInterval: .seconds(30), minimumRefreshInterval: .seconds(1),
                                       logger: kit.logger)
     }
 
     func routes(_ routes: ServiceRoutes) {
-        IdentityAPI(store: store, settings: settings).register(routes)
+        IdentityAPI(store: store, tokens: tokens, settings: settings).register(routes)
+        OAuthAPI(store: store, tokens: tokens, settings: settings).register(routes)
         ApprovalAPI(approvals: approvals).register(routes)
     }
+
+    var errorFormats: [CompatibilityErrorFormat] { [OAuthError.errorFormat] }
 
     var consumers: [ConsumerDeclaration] {
         [.events(PromotionRequestHandler.consumerName, topics: [.registryEvents]) { [promotions] event, _ in try await promotions.handle(event) }]

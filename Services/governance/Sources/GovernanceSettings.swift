@@ -12,12 +12,25 @@ struct GovernanceSettings: ServiceSettings {
     var keyPublishLead: Duration = .seconds(10 * 60)
     /// How often pending approval requests past their deadline are expired.
     var expiryInterval: Duration = .seconds(5)
+    /// Token requests (`POST /oauth/token`, `POST /v1/tokens`) a client may make per minute, in
+    /// bursts of as many (`MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_MINUTE`). The client is the
+    /// `client_id`, the username, or the API key's prefix.
+    var tokenRequestsPerMinute = 60
+    /// Token requests per minute from one source address (the TCP peer)
+    /// (`MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE`).
+    var tokenRequestsPerAddressPerMinute = 600
     /// The admin API key the first start registers, if given (`mk_<12 hex>_<43 base64url>`).
     var bootstrapAdminKey: String?
 
     init(reading reader: inout SettingsReader) {
         if let minutes = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_MINUTES", in: 1...720, unit: "minutes") { tokenLifetime = .seconds(minutes * 60) }
         if let seconds = reader.wholeNumber("MAESTRO_GOVERNANCE_EXPIRY_SECONDS", in: 1...3600, unit: "seconds") { expiryInterval = .seconds(seconds) }
+        if let count = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_MINUTE", in: 1...1_000_000, unit: "requests") {
+            tokenRequestsPerMinute = count
+        }
+        if let count = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE", in: 1...1_000_000, unit: "requests") {
+            tokenRequestsPerAddressPerMinute = count
+        }
         if let key = reader.value("MAESTRO_BOOTSTRAP_ADMIN_KEY") {
             if APIKeySecret(parsing: key) == nil {
                 reader.problems.append("MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>")

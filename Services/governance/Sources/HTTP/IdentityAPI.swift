@@ -12,6 +12,7 @@ import MaestroService
 /// member, and rotates the signing keys.
 struct IdentityAPI: Sendable {
     let store: IdentityStore
+    let tokens: TokenIssuer
     let settings: GovernanceSettings
 
     var platformTenant: String { store.platformTenant }
@@ -42,30 +43,41 @@ struct IdentityAPI: Sendable {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await store.jwks())))
     }
 
-    /// `POST /v1/tokens`, open: an API key for a short-lived ES256 access token.
+    /// `POST /v1/tokens`, open: an API key for a short-lived ES256 access token, under the
+    /// same rate limits as `POST /oauth/token` (the client being the key's prefix).
     @Sendable func exchangeToken(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        var request = request
-        let body = try await request.decodeJSON(as: TokenRequest.self, context: context)
-        let lifetime = body.lifetimeSeconds.map { Duration.seconds($0) } ?? settings.tokenLifetime
-        guard lifetime >= .seconds(60), lifetime <= settings.maxTokenLifetime else {
-            throw HTTPProblem.invalid([.init(field: "lifetime_seconds", message: "must be 60 to \(settings.maxTokenLifetime.components.seconds)")])
+        do {
+            var request = request
+            let body = try await request.decodeJSON(as: TokenRequest.self, context: context)
+            let lifetime = body.lifetimeSeconds.map { Duration.seconds($0) } ?? settings.tokenLifetime
+            guard lifetime >= .seconds(60), lifetime <= settings.maxTokenLifetime else {
+                throw HTTPProblem.invalid([.init(field: "lifetime_seconds", message: "must be 60 to \(settings.maxTokenLifetime.components.seconds)")])
+            }
+            let client = APIKeySecret(parsing: body.apiKey)?.prefix ?? "malformed"
+            if let wait = await tokens.admit(client: client, address: context.peerAddress) {
+                throw HTTPProblem.tooManyRequests(retryAfter: wait)
+            }
+            let key = try await store.authenticate(body.apiKey)
+            let token = try await tokens.issue(for: key, roles: key.principal.roles, lifetime: lifetime)
+            TokenIssuer.count(grantType: "api_key", result: "issued")
+            var response = try Response.json(TokenResponse(accessToken: token, tokenType: "Bearer", expiresIn: Int(lifetime.components.seconds)))
+            response.headers[.cacheControl] = "no-store"
+            return response
+        } catch {
+            TokenIssuer.count(grantType: "api_key", result: Self.result(of: error))
+            throw error
         }
-        let (tenant, principal) = try await store.authenticate(body.apiKey)
-        let token = try await issueToken(tenant: tenant, principal: principal, lifetime: lifetime)
-        var response = try Response.json(TokenResponse(accessToken: token, tokenType: "Bearer", expiresIn: Int(lifetime.components.seconds)))
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 
-    /// A token in the claims every service's verifier reads, from the newest key that may sign.
-    private func issueToken(tenant: String, principal: IdentityStore.PrincipalRecord, lifetime: Duration) async throws -> String {
-        let (kid, pem) = try await store.signingKey()
-        let keys = JWTKeyCollection()
-        await keys.add(ecdsa: try ES256PrivateKey(pem: pem), kid: JWKIdentifier(string: kid))
-        let now = Date()
-        let claims = MaestroClaims(subject: principal.name, tenant: tenant, roles: principal.roles, issuedAt: now,
-                                   expiresAt: now.addingTimeInterval(lifetime.seconds), id: UUIDv7.string())
-        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    /// A refused exchange as a `maestro_token_requests_total` result, in the token endpoint's terms.
+    static func result(of error: any Error) -> String {
+        switch error {
+        case GovernanceError.invalidCredentials: "invalid_client"
+        case let problem as HTTPProblem where problem.status == .tooManyRequests: "rate_limited"
+        case let problem as HTTPProblem where problem.status.code < 500: "invalid_request"
+        case is DecodingError: "invalid_request"
+        default: "error"
+        }
     }
 
     /// Any caller reads itself, as its token says.

@@ -64,7 +64,7 @@ extension IdentityStore {
 
     /// The principal an API key stands for, if the key is valid (right secret, not expired or
     /// revoked, principal and tenant enabled); records its last use. Every failure is the same error.
-    func authenticate(_ text: String) async throws -> (tenant: String, principal: PrincipalRecord) {
+    func authenticate(_ text: String) async throws -> AuthenticatedKey {
         guard let key = APIKeySecret(parsing: text) else { throw GovernanceError.invalidCredentials }
         return try await database.platformTransaction { platform in
             // api_key_lookup and tenants have no row-level security: they name the key's tenant
@@ -86,7 +86,7 @@ extension IdentityStore {
                 let principal = try await self.principal(principalID, on: tx)
                 guard principal.disabledAt == nil else { throw GovernanceError.invalidCredentials }
                 try await tx.execute("UPDATE governance.api_keys SET last_used_at = \(Date()) WHERE id = \(id)")
-                return (found, principal)
+                return AuthenticatedKey(tenant: found, principal: principal, keyID: id, prefix: key.prefix)
             }
         }
     }

@@ -37,6 +37,19 @@ struct IdentityStore: Sendable {
         let createdAt: Date
     }
 
+    /// A valid API key and who holds it.
+    struct AuthenticatedKey: Sendable {
+        let tenant: String
+        let principal: PrincipalRecord
+        let keyID: UUID
+        let prefix: String
+
+        /// Whether an OAuth `client_id` names this key: its id (any case) or its prefix.
+        func isNamed(by clientID: String) -> Bool {
+            clientID == prefix || UUID(uuidString: clientID) == keyID
+        }
+    }
+
     // MARK: tenants
 
     /// Creates tenant `id`; its event belongs to the new tenant, with `caller` as its actor.
