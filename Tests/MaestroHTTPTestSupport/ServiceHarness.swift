@@ -63,7 +63,7 @@ public struct ServiceHarness<Definition: ServiceDefinition>: @unchecked Sendable
         let kit = ServiceKit(configuration: configuration, postgres: client, postgresSettings: postgresSettings, redis: redis, logger: logger)
         return try await withRunning(client) { _ in
             let service = try await Definition(kit: kit, settings: settings)
-            let verifier = service.tokenVerifier ?? TokenVerifier(source: configuration.keySource, logger: logger)
+            let verifier = service.tokenVerifier ?? TokenVerifier(configuration, logger: logger)
             let router = ServiceRunner.router(for: service, configuration: configuration, verifier: verifier, redis: redis, readiness: [],
                                               openAPI: try Definition.openAPI(), logger: logger)
             try await service.beforeServerStarts()
