@@ -26,22 +26,23 @@ public struct KafkaAdmin: Sendable {
         case notCreated(reason: String)
     }
 
-    private let bootstrapServers: String
+    private let properties: [String: String]
     private let logger: Logger
 
-    public init(bootstrapServers: String, logger: Logger) {
-        self.bootstrapServers = bootstrapServers
+    /// - Parameter properties: further librdkafka properties of every connection (security, SASL).
+    public init(bootstrapServers: String, properties: [String: String] = [:], logger: Logger) {
+        self.properties = properties.merging(["bootstrap.servers": bootstrapServers]) { _, address in address }
         self.logger = logger
     }
 
     /// The topics on the cluster with their partition counts.
     /// Throws a retriable error naming the address when no broker answers within `timeout`.
     public func topics(timeout: Duration = .seconds(5)) async throws(KafkaError) -> [String: Int32] {
-        let bootstrapServers = self.bootstrapServers
+        let properties = self.properties
         let logger = self.logger
         let result = await runBlocking { () -> Result<[String: Int32], KafkaError> in
             Result { () throws(KafkaError) in
-                try fetchTopics(bootstrapServers: bootstrapServers, logger: logger, timeout: timeout)
+                try fetchTopics(properties: properties, logger: logger, timeout: timeout)
             }
         }
         return try result.get()
@@ -60,11 +61,11 @@ public struct KafkaAdmin: Sendable {
             return false
         }
         guard !missing.isEmpty else { return outcomes }
-        let bootstrapServers = self.bootstrapServers
+        let properties = self.properties
         let logger = self.logger
         let created = await runBlocking { () -> Result<[String: TopicOutcome], KafkaError> in
             Result { () throws(KafkaError) in
-                let client = try RDKafkaClient(kind: .producer, config: RDKafkaConfig(properties: ["bootstrap.servers": bootstrapServers]), logger: logger)
+                let client = try RDKafkaClient(kind: .producer, config: RDKafkaConfig(properties: properties), logger: logger)
                 return createTopics(missing, client: client, timeoutMs: Int32(clamping: timeout.milliseconds))
             }
         }
@@ -79,8 +80,9 @@ public struct KafkaAdmin: Sendable {
 }
 
 /// Reads cluster metadata. Blocking.
-private func fetchTopics(bootstrapServers: String, logger: Logger, timeout: Duration) throws(KafkaError) -> [String: Int32] {
-    let client = try RDKafkaClient(kind: .producer, config: RDKafkaConfig(properties: ["bootstrap.servers": bootstrapServers]), logger: logger)
+private func fetchTopics(properties: [String: String], logger: Logger, timeout: Duration) throws(KafkaError) -> [String: Int32] {
+    let bootstrapServers = properties["bootstrap.servers"] ?? ""
+    let client = try RDKafkaClient(kind: .producer, config: RDKafkaConfig(properties: properties), logger: logger)
     do {
         return try client.topicPartitionCounts(timeoutMs: Int32(clamping: timeout.milliseconds))
     } catch {
@@ -156,11 +158,11 @@ extension KafkaAdmin {
     /// The offsets a consumer group has committed on a topic's partitions (the next offset
     /// to consume; partitions without a commit are absent).
     public func committedOffsets(groupId: String, topic: String, partitions: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> [Int32: Int64] {
-        let bootstrapServers = self.bootstrapServers
+        let properties = self.properties
         let logger = self.logger
         let result = await runBlocking { () -> Result<[Int32: Int64], KafkaError> in
             Result { () throws(KafkaError) in
-                try fetchCommitted(bootstrapServers: bootstrapServers, groupId: groupId, topic: topic, partitions: partitions,
+                try fetchCommitted(properties: properties, groupId: groupId, topic: topic, partitions: partitions,
                                    timeoutMs: Int32(clamping: timeout.milliseconds), logger: logger)
             }
         }
@@ -169,9 +171,9 @@ extension KafkaAdmin {
 }
 
 /// Asks the group coordinator for committed offsets through a consumer handle that never joins the group. Blocking.
-private func fetchCommitted(bootstrapServers: String, groupId: String, topic: String, partitions: Int32,
+private func fetchCommitted(properties: [String: String], groupId: String, topic: String, partitions: Int32,
                             timeoutMs: Int32, logger: Logger) throws(KafkaError) -> [Int32: Int64] {
-    let client = try RDKafkaClient(kind: .consumer, config: RDKafkaConfig(properties: ["bootstrap.servers": bootstrapServers, "group.id": groupId]), logger: logger)
+    let client = try RDKafkaClient(kind: .consumer, config: RDKafkaConfig(properties: properties.merging(["group.id": groupId]) { _, group in group }), logger: logger)
     let list = rd_kafka_topic_partition_list_new(partitions)!
     defer { rd_kafka_topic_partition_list_destroy(list) }
     for partition in 0..<partitions {

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 import Logging
 
 /// librdkafka configuration properties, turned into an `rd_kafka_conf_t` in one place.
@@ -6,16 +7,19 @@ struct RDKafkaConfig {
     var properties: [String: String]
 
     /// Builds a native configuration; an unknown property or invalid value is a configuration error naming it.
-    func makeNative() throws(KafkaError) -> OpaquePointer {
+    /// With `sasl.oauthbearer.method=oidc` on a librdkafka without it, the method's properties
+    /// are left out and returned as the source the client fetches tokens from itself.
+    func makeNative() throws(KafkaError) -> (conf: OpaquePointer, tokenSource: OAuthBearerTokenSource?) {
+        let tokenSource = try OAuthBearerTokenSource.required(by: properties)
         let conf = rd_kafka_conf_new()!
         var errstr = [CChar](repeating: 0, count: 512)
-        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) where tokenSource == nil || !OAuthBearerTokenSource.properties.contains(key) {
             if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 throw .configuration("\(key): \(cString(errstr))")
             }
         }
-        return conf
+        return (conf, tokenSource)
     }
 }
 
@@ -26,10 +30,12 @@ final class RDKafkaCallbackContext: Sendable {
 
     let logger: Logger
     let rebalance: Rebalance?
+    let tokenSource: OAuthBearerTokenSource?
 
-    init(logger: Logger, rebalance: Rebalance?) {
+    init(logger: Logger, rebalance: Rebalance?, tokenSource: OAuthBearerTokenSource?) {
         self.logger = logger
         self.rebalance = rebalance
+        self.tokenSource = tokenSource
     }
 }
 
@@ -50,10 +56,15 @@ final class RDKafkaClient: @unchecked Sendable {
     /// - Parameter configure: extra callback wiring on the native conf (e.g. the delivery report callback).
     init(kind: Kind, config: RDKafkaConfig, logger: Logger, rebalance: RDKafkaCallbackContext.Rebalance? = nil,
          configure: (OpaquePointer) -> Void = { _ in }) throws(KafkaError) {
-        let conf = try config.makeNative()
-        let context = RDKafkaCallbackContext(logger: logger, rebalance: rebalance)
+        let (conf, tokenSource) = try config.makeNative()
+        let context = RDKafkaCallbackContext(logger: logger, rebalance: rebalance, tokenSource: tokenSource)
         if rebalance != nil {
             rd_kafka_conf_set_rebalance_cb(conf, rdKafkaRebalance)
+        }
+        if tokenSource != nil {
+            // Served on librdkafka's background thread, so tokens come whether or not anyone polls.
+            rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, rdKafkaTokenRefresh)
+            rd_kafka_conf_enable_sasl_queue(conf, 1)
         }
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
         rd_kafka_conf_set_log_cb(conf, rdKafkaLog)
@@ -66,6 +77,12 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         self.handle = rk
         self.context = context
+        if tokenSource != nil, let error = rd_kafka_sasl_background_callbacks_enable(rk) {
+            let reason = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            rd_kafka_destroy(rk)
+            throw .configuration("SASL/OAUTHBEARER token refresh: \(reason)")
+        }
     }
 
     deinit {
@@ -110,6 +127,28 @@ private func rdKafkaRebalance(_ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t, 
     guard let rk, let opaque else { return }
     let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
     context.rebalance?(rk, err, partitions)
+}
+
+/// librdkafka asks for an OAUTHBEARER token: fetched from the token endpoint (blocking this
+/// background thread, as librdkafka's own OIDC fetch does) and handed over, or the failure
+/// reported so librdkafka asks again later.
+private func rdKafkaTokenRefresh(_ rk: OpaquePointer?, _ config: UnsafePointer<CChar>?, _ opaque: UnsafeMutableRawPointer?) {
+    guard let rk, let opaque else { return }
+    let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+    guard let source = context.tokenSource else { return }
+    do {
+        let token = try source.fetch()
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard rd_kafka_oauthbearer_set_token(rk, token.value, token.expiresAtMs, token.principal, nil, 0, &errstr, errstr.count) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            context.logger.warning("SASL/OAUTHBEARER token refused by librdkafka", metadata: ["reason": .string(cString(errstr))])
+            rd_kafka_oauthbearer_set_token_failure(rk, cString(errstr))
+            return
+        }
+        context.logger.debug("SASL/OAUTHBEARER token fetched", metadata: ["principal": .string(token.principal)])
+    } catch {
+        context.logger.warning("SASL/OAUTHBEARER token fetch failed", metadata: ["endpoint": .string(source.tokenEndpoint.absoluteString), "error": "\(error)"])
+        rd_kafka_oauthbearer_set_token_failure(rk, "\(error)")
+    }
 }
 
 /// Client-wide errors (e.g. all brokers down) are logged; per-message failures arrive in delivery reports.

@@ -39,7 +39,7 @@ public struct DevSigningKey: Sendable {
                       issuer: String = ServiceConfiguration.defaultTokenIssuer) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: keyID))
-        let now = Date()
+        let now = MaestroClaims.now()
         let claims = MaestroClaims(issuer: issuer, subject: subject, tenant: tenant, roles: roles, issuedAt: now,
                                    expiresAt: now.addingTimeInterval(Double(lifetime.components.seconds)), id: UUID().uuidString.lowercased())
         return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))

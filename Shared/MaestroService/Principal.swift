@@ -40,6 +40,12 @@ public struct MaestroClaims: JWTPayload, Sendable {
         jti = IDClaim(value: id)
     }
 
+    /// The current time in whole seconds: `iat` and `exp` are NumericDates (RFC 7519), and
+    /// some verifiers refuse fractions.
+    public static func now() -> Date {
+        Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+    }
+
     /// Checked after the signature: not expired, not issued in the future (beyond a minute
     /// of clock skew), and naming a subject and a tenant.
     public func verify(using algorithm: some JWTAlgorithm) async throws {

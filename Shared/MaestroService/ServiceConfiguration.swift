@@ -42,6 +42,10 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var kafkaBrokers: String
+    /// librdkafka properties every Kafka client of the service gets (producer, consumers,
+    /// admin): the connection's security (`MAESTRO_KAFKA_SECURITY_PROTOCOL`) and SASL/OAUTHBEARER
+    /// with tokens from an OAuth 2.0 token endpoint (`MAESTRO_KAFKA_OAUTH_*`); empty by default.
+    public var kafkaProperties: [String: String]
     public var postgresURL: String
     /// The schema owner's URL for migrations (`MAESTRO_POSTGRES_MIGRATION_URL`); without it,
     /// migrations run as the service's own role.
@@ -90,6 +94,7 @@ public struct ServiceConfiguration: Sendable {
         httpHost = reader.string("MAESTRO_HTTP_HOST", default: "127.0.0.1")
         httpPort = reader.integer("MAESTRO_HTTP_PORT", default: defaultPort, in: 1...65535)
         kafkaBrokers = reader.brokers("MAESTRO_KAFKA_BROKERS", default: "127.0.0.1:9092")
+        kafkaProperties = reader.kafkaSecurity()
         postgresURL = reader.string("MAESTRO_POSTGRES_URL", default: "postgres://maestro@127.0.0.1:7432/maestro?sslmode=disable")
         postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
@@ -239,6 +244,47 @@ public struct SettingsReader {
             problems.append("\(name): expected a comma-separated list of host:port, got '\(raw)'")
         }
         return raw
+    }
+
+    /// The Kafka connection's security as librdkafka properties:
+    /// - `MAESTRO_KAFKA_SECURITY_PROTOCOL`: plaintext (default), ssl, sasl_plaintext or sasl_ssl;
+    /// - `MAESTRO_KAFKA_SASL_MECHANISM`: OAUTHBEARER, with a SASL protocol;
+    /// - `MAESTRO_KAFKA_OAUTH_TOKEN_ENDPOINT_URL`, `MAESTRO_KAFKA_OAUTH_CLIENT_ID`,
+    ///   `MAESTRO_KAFKA_OAUTH_CLIENT_SECRET` and optionally `MAESTRO_KAFKA_OAUTH_SCOPE`: the client
+    ///   credentials grant that gets the tokens (`sasl.oauthbearer.method=oidc`), e.g. from
+    ///   governance's `/oauth/token` with a service account's API key.
+    mutating func kafkaSecurity() -> [String: String] {
+        var properties: [String: String] = [:]
+        let protocols = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]
+        let security = choice("MAESTRO_KAFKA_SECURITY_PROTOCOL", default: "plaintext", protocols) { protocols.contains($0) ? $0 : nil }
+        if security != "plaintext" { properties["security.protocol"] = security }
+        let oauth = ["TOKEN_ENDPOINT_URL", "CLIENT_ID", "CLIENT_SECRET", "SCOPE"].filter { value("MAESTRO_KAFKA_OAUTH_\($0)") != nil }
+        guard let mechanism = value("MAESTRO_KAFKA_SASL_MECHANISM") else {
+            if security.hasPrefix("sasl") { problems.append("MAESTRO_KAFKA_SASL_MECHANISM: required with MAESTRO_KAFKA_SECURITY_PROTOCOL=\(security)") }
+            if !oauth.isEmpty { problems.append("MAESTRO_KAFKA_OAUTH_*: set MAESTRO_KAFKA_SASL_MECHANISM=OAUTHBEARER to use them") }
+            return properties
+        }
+        guard mechanism.uppercased() == "OAUTHBEARER" else {
+            problems.append("MAESTRO_KAFKA_SASL_MECHANISM: '\(mechanism)' is not supported; the supported mechanism is OAUTHBEARER")
+            return properties
+        }
+        if !security.hasPrefix("sasl") { problems.append("MAESTRO_KAFKA_SASL_MECHANISM: needs MAESTRO_KAFKA_SECURITY_PROTOCOL sasl_plaintext or sasl_ssl") }
+        properties["sasl.mechanisms"] = "OAUTHBEARER"
+        properties["sasl.oauthbearer.method"] = "oidc"
+        for (name, property) in [("TOKEN_ENDPOINT_URL", "sasl.oauthbearer.token.endpoint.url"), ("CLIENT_ID", "sasl.oauthbearer.client.id"),
+                                 ("CLIENT_SECRET", "sasl.oauthbearer.client.secret")] {
+            guard let given = value("MAESTRO_KAFKA_OAUTH_\(name)") else {
+                problems.append("MAESTRO_KAFKA_OAUTH_\(name): required with MAESTRO_KAFKA_SASL_MECHANISM=OAUTHBEARER")
+                continue
+            }
+            properties[property] = given
+        }
+        if let url = properties["sasl.oauthbearer.token.endpoint.url"],
+           URL(string: url).map({ ["http", "https"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true {
+            problems.append("MAESTRO_KAFKA_OAUTH_TOKEN_ENDPOINT_URL: not an http:// or https:// URL")
+        }
+        if let scope = value("MAESTRO_KAFKA_OAUTH_SCOPE") { properties["sasl.oauthbearer.scope"] = scope }
+        return properties
     }
 
     /// `MAESTRO_GOVERNANCE_ISSUER`: an http(s) URL without query or fragment (OpenID Connect

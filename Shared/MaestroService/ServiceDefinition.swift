@@ -150,6 +150,7 @@ public struct ConsumerDeclaration: Sendable {
     public func consumer(configuration: ServiceConfiguration, producer: KafkaProducer, logger: Logger,
                          overriding overrides: [String: String] = [:]) throws(KafkaError) -> EventConsumer {
         let group = configuration.consumerGroup(name)
+        let overrides = configuration.kafkaProperties.merging(overrides) { _, override in override }
         switch handling {
         case .events(let topics, let handler):
             return try EventConsumer(configuration: EventConsumerConfiguration(name: group, subscription: topics.map(\.name), bootstrapServers: configuration.kafkaBrokers,

@@ -61,7 +61,8 @@ public enum ServiceRunner {
 
         let postgres = PostgresClient(configuration: postgresSettings.clientConfiguration, backgroundLogger: logger)
         let redis = RedisClient(configuration: try configuration.redisConfiguration(), logger: logger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: configuration.kafkaBrokers, clientId: identity.binary),
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: configuration.kafkaBrokers, clientId: identity.binary,
+                                                                                    properties: configuration.kafkaProperties),
                                          logger: logger)
         let kit = ServiceKit(configuration: configuration, postgres: postgres, postgresSettings: postgresSettings, redis: redis, logger: logger)
         let service = try await Definition(kit: kit, settings: settings)
@@ -89,7 +90,7 @@ public enum ServiceRunner {
         services += service.workers
 
         let readiness: [ReadinessCheck] = [.postgres(postgres), .redis(redis),
-                                           .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, logger: logger))]
+                                           .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, properties: configuration.kafkaProperties, logger: logger))]
         let router = router(for: service, configuration: configuration, verifier: verifier, redis: redis, readiness: readiness,
                             openAPI: try Definition.openAPI(), logger: logger)
         var app = Application(router: router,

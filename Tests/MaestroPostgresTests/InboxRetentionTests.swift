@@ -79,16 +79,6 @@ struct InboxRetentionTests {
         return try result.get()
     }
 
-    /// Polls `condition` until it holds, for at most 30 s; returns whether it held.
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     @Test("the service deletes entries older than the retention when it starts and keeps younger ones")
     func prunesOnlyExpiredEntries() async throws {
         try await withFixture { fixture in

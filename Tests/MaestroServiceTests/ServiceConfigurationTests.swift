@@ -57,6 +57,44 @@ struct ServiceConfigurationTests {
         #expect(!error.description.contains("t0psecret"))
     }
 
+    @Test("the token issuer defaults to governance in the dev stack, drops a trailing '/', and must be an http(s) URL without query or fragment")
+    func tokenIssuer() throws {
+        #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).tokenIssuer == "http://127.0.0.1:7102")
+        let given = try ServiceConfiguration(environment: ["MAESTRO_GOVERNANCE_ISSUER": "https://sso.example.com/maestro/"], defaultPort: 1)
+        #expect(given.tokenIssuer == "https://sso.example.com/maestro")
+        for bad in ["governance:7102", "ftp://x", "https://x/?a=b", "https://x/#f", "https://user:pw@x"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try ServiceConfiguration(environment: ["MAESTRO_GOVERNANCE_ISSUER": bad], defaultPort: 1) }
+        }
+    }
+
+    @Test("Kafka SASL/OAUTHBEARER is configured from MAESTRO_KAFKA_* into librdkafka's oidc properties; an incomplete setting names what is missing")
+    func kafkaSecurity() throws {
+        #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).kafkaProperties.isEmpty)
+        let oauth = try ServiceConfiguration(environment: [
+            "MAESTRO_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MAESTRO_KAFKA_SASL_MECHANISM": "oauthbearer",
+            "MAESTRO_KAFKA_OAUTH_TOKEN_ENDPOINT_URL": "https://governance/oauth/token", "MAESTRO_KAFKA_OAUTH_CLIENT_ID": "3f9a1c0b7d2e",
+            "MAESTRO_KAFKA_OAUTH_CLIENT_SECRET": "mk_secret", "MAESTRO_KAFKA_OAUTH_SCOPE": "editor",
+        ], defaultPort: 1)
+        #expect(oauth.kafkaProperties == [
+            "security.protocol": "sasl_ssl", "sasl.mechanisms": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc",
+            "sasl.oauthbearer.token.endpoint.url": "https://governance/oauth/token", "sasl.oauthbearer.client.id": "3f9a1c0b7d2e",
+            "sasl.oauthbearer.client.secret": "mk_secret", "sasl.oauthbearer.scope": "editor",
+        ])
+        do {
+            _ = try ServiceConfiguration(environment: ["MAESTRO_KAFKA_SECURITY_PROTOCOL": "sasl_plaintext", "MAESTRO_KAFKA_SASL_MECHANISM": "OAUTHBEARER",
+                                                       "MAESTRO_KAFKA_OAUTH_CLIENT_ID": "x"], defaultPort: 1)
+            Issue.record("an incomplete OAUTHBEARER setting was accepted")
+        } catch {
+            #expect(error.problems.contains { $0.hasPrefix("MAESTRO_KAFKA_OAUTH_TOKEN_ENDPOINT_URL: required") })
+            #expect(error.problems.contains { $0.hasPrefix("MAESTRO_KAFKA_OAUTH_CLIENT_SECRET: required") })
+            #expect(!error.problems.joined().contains("mk_"))
+        }
+        for bad in [["MAESTRO_KAFKA_SECURITY_PROTOCOL": "sasl_plaintext"], ["MAESTRO_KAFKA_SASL_MECHANISM": "PLAIN", "MAESTRO_KAFKA_SECURITY_PROTOCOL": "sasl_ssl"],
+                    ["MAESTRO_KAFKA_OAUTH_CLIENT_ID": "x"], ["MAESTRO_KAFKA_SECURITY_PROTOCOL": "tls"]] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try ServiceConfiguration(environment: bad, defaultPort: 1) }
+        }
+    }
+
     @Test func aJWKSURLMustBeHTTP() {
         let error = #expect(throws: ConfigurationError.self) {
             try ServiceConfiguration(environment: ["MAESTRO_JWKS_URL": "file:///etc/jwks.json"], defaultPort: 1)

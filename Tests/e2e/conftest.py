@@ -102,12 +102,13 @@ def registry(maestro_bin, brokers, tmp_path_factory):
     assert status == 0, f"maestro-registry exited with {status} on SIGTERM: {(home / 'registry.log').read_text()[-2000:]}"
 
 
-def _start(binary, env, home, name):
-    """Starts a service binary and waits until /health/ready answers 200; returns (process, url, log path)."""
+def _start(binary, env, home, name, port=None):
+    """Starts a service binary on `port` (a free one if None) and waits until /health/ready
+    answers 200; returns (process, url, log path)."""
     import requests
     import time
 
-    port = _free_port()
+    port = port or _free_port()
     log_path = home / f"{name}.log"
     log = open(log_path, "w")
     environment = {key: value for key, value in {**os.environ, **env, "MAESTRO_HTTP_PORT": str(port)}.items() if value is not None}
@@ -127,32 +128,48 @@ def _start(binary, env, home, name):
 
 
 @contextlib.contextmanager
-def _governance_and_registry(maestro_bin, brokers, home, environment=None):
+def _governance_and_registry(maestro_bin, brokers, home, environment=None, with_registry=True):
     """maestro-governance and a maestro-registry that trusts its tokens, each on its own database
-    and both with `environment` added to their own; yields (governance URL, registry URL, admin API key)."""
+    and both with `environment` added to their own; yields (governance URL, registry URL, admin API key).
+    Both take governance's own URL as the token issuer. Without `with_registry` only governance
+    runs and the registry URL is None."""
     admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
     suffix = uuid.uuid4().hex[:8]
+    governance_port = _free_port()
     common = {"MAESTRO_REDIS_URL": _required("MAESTRO_REDIS_URL"), "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning",
               "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-",
+              "MAESTRO_GOVERNANCE_ISSUER": f"http://127.0.0.1:{governance_port}",
+              "MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_MINUTE": "100000", "MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE": "100000",
               **(environment or {})}
+    services = ("governance", "registry") if with_registry else ("governance",)
     urls = {}
-    for service in ("governance", "registry"):
+    for service in services:
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)
         urls[service] = admin_url.rsplit("/", 1)[0] + f"/e2e_{service}_{suffix}?sslmode=disable"
     admin_key = "mk_" + uuid.uuid4().hex[:12] + "_" + (uuid.uuid4().hex + uuid.uuid4().hex)[:43]
     directory = os.path.dirname(maestro_bin)
     governance, governance_url, governance_log = _start(os.path.join(directory, "maestro-governance"), {
         **common, "MAESTRO_POSTGRES_URL": urls["governance"], "MAESTRO_BOOTSTRAP_ADMIN_KEY": admin_key,
-        "MAESTRO_GOVERNANCE_EXPIRY_SECONDS": "1"}, home, "governance")
+        "MAESTRO_GOVERNANCE_EXPIRY_SECONDS": "1"}, home, "governance", governance_port)
+    started = [(governance, governance_log)]
+    registry_url = None
+    if with_registry:
+        try:
+            registry, registry_url, registry_log = _start(os.path.join(directory, "maestro-registry"), {
+                **common, "MAESTRO_POSTGRES_URL": urls["registry"], "MAESTRO_JWKS_URL": f"{governance_url}/.well-known/jwks.json",
+                "MAESTRO_JWKS_FILE": None}, home, "registry")
+        except BaseException:
+            governance.kill()  # never leave a member in the broker's consumer groups behind
+            raise
+        started.insert(0, (registry, registry_log))
     try:
-        registry, registry_url, registry_log = _start(os.path.join(directory, "maestro-registry"), {
-            **common, "MAESTRO_POSTGRES_URL": urls["registry"], "MAESTRO_JWKS_URL": f"{governance_url}/.well-known/jwks.json",
-            "MAESTRO_JWKS_FILE": None}, home, "registry")
+        yield governance_url, registry_url, admin_key
     except BaseException:
-        governance.kill()  # never leave a member in the broker's consumer groups behind
+        for process, _ in started:  # the caller failed while setting up: stop what runs, then report that failure
+            process.terminate()
+            process.wait(timeout=60)
         raise
-    yield governance_url, registry_url, admin_key
-    for process, log_path in ((registry, registry_log), (governance, governance_log)):
+    for process, log_path in started:
         process.terminate()
         assert process.wait(timeout=60) == 0, log_path.read_text()[-2000:]
 

@@ -2,7 +2,9 @@
 reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode), and the
 governed promotion flow that several suites drive across the registry and governance."""
 import json
+import re
 import time
+from dataclasses import dataclass
 
 import requests
 from cloudevents.core.bindings import kafka as cloudevents_kafka
@@ -56,6 +58,59 @@ def principal(governance, admin, name, roles, headers=None):
     key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]}, headers)
     assert key.status_code == 201, key.text
     return token_for(governance, key.json()["api_key"], headers)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A principal and one API key of it, as an OAuth client: `client_id` is the key's prefix."""
+    name: str
+    principal_id: str
+    key_id: str
+    prefix: str
+    api_key: str
+
+    @property
+    def client_id(self):
+        return self.prefix
+
+
+def service_account(governance, admin, name, roles, kind="service_account"):
+    """A new principal (a service account unless `kind` says otherwise) with `roles` and an API key."""
+    created = call(governance, "POST", "/v1/principals", admin, {"name": name, "kind": kind, "roles": roles})
+    assert created.status_code == 201, created.text
+    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": created.json()["id"]})
+    assert key.status_code == 201, key.text
+    body = key.json()
+    assert body["api_key"].startswith(f"mk_{body['prefix']}_"), body
+    return Account(name, created.json()["id"], body["id"], body["prefix"], body["api_key"])
+
+
+def another_key(governance, admin, account):
+    """A further API key of `account`'s principal."""
+    key = call(governance, "POST", "/v1/api-keys", admin, {"principal_id": account.principal_id})
+    assert key.status_code == 201, key.text
+    body = key.json()
+    return Account(account.name, account.principal_id, body["id"], body["prefix"], body["api_key"])
+
+
+_SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def metric(url, name, **labels):
+    """The value of the sample of `name` on `url`'s `/metrics` whose labels include `labels`
+    (summed over the samples that match); 0 when there is none yet."""
+    response = requests.get(f"{url}/metrics", timeout=30)
+    assert response.status_code == 200, response.text
+    total = 0.0
+    for line in response.text.splitlines():
+        match = _SAMPLE.match(line)
+        if not match or match["name"] != name:
+            continue
+        found = dict(_LABEL.findall(match["labels"] or ""))
+        if all(found.get(key) == value for key, value in labels.items()):
+            total += float(match["value"])
+    return total
 
 
 def wait_for(fetch, timeout=90):

@@ -53,7 +53,7 @@ struct TokenIssuer: Sendable {
         let (kid, pem) = try await store.signingKey()
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: try ES256PrivateKey(pem: pem), kid: JWKIdentifier(string: kid))
-        let now = Date()
+        let now = MaestroClaims.now()
         let claims = MaestroClaims(issuer: issuer, subject: key.principal.name, tenant: key.tenant, roles: roles, issuedAt: now,
                                    expiresAt: now.addingTimeInterval(lifetime.seconds), id: UUIDv7.string())
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))

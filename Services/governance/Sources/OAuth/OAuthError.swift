@@ -73,11 +73,13 @@ struct OAuthError: Error, Sendable, CustomStringConvertible {
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
         headers[.pragma] = "no-cache"
-        let body = (try? JSONEncoder().encode(Body(error: code.rawValue, errorDescription: detail))) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let body = (try? encoder.encode(Body(error: code.rawValue, errorDescription: detail))) ?? Data()
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// Members in a fixed order, so equal errors are equal bytes.
+    /// Encoded with sorted keys, so equal errors are equal bytes.
     private struct Body: Encodable {
         let error: String
         let errorDescription: String
