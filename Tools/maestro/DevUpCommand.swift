@@ -89,11 +89,15 @@ struct DevUpCommand: AsyncParsableCommand {
                 rows.append((name, "http://127.0.0.1:\(port)"))
             }
             let token: String
+            // The issuer the services were started with: MAESTRO_GOVERNANCE_ISSUER, else the dev stack's governance.
+            var issuerReader = SettingsReader(environment: ProcessInfo.processInfo.environment)
+            let tokenIssuer = issuerReader.issuer()
+            if let problem = issuerReader.problems.first { throw CLIError(problem) }
             if let adminKey {
                 token = try await DevAdminKey.exchange(adminKey, governancePort: governancePort)
             } else {
                 token = try await key.token(subject: "admin", tenant: "default", roles: ["admin"], lifetime: .seconds(12 * 3600),
-                                        issuer: (try ServiceConfiguration(defaultPort: ServiceCatalog.governance.defaultPort)).tokenIssuer)
+                                        issuer: tokenIssuer)
             }
             let width = rows.map(\.0.count).max() ?? 0
             var lines = ["", "Maestro dev stack is ready (\(root.path)):"]
