@@ -38,6 +38,12 @@ public struct Caller: Sendable, Hashable {
         self.roles = roles
     }
 
+    /// Whether `text` can be a tenant id: 1 to 63 lowercase letters, digits or '-', starting
+    /// with a letter or digit. Anything else names no tenant.
+    public static func isTenantID(_ text: String) -> Bool {
+        text.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil
+    }
+
     /// Whether the caller holds `role`, directly or through a role that implies it.
     public func has(_ role: Role) -> Bool {
         if roles.contains(role) || roles.contains(.admin) { return true }

@@ -13,6 +13,10 @@ public struct PostgresSettings: Sendable {
     public var sslMode: String
     /// The one PostgreSQL schema this service owns and touches.
     public var schema: String
+    /// The longest any one statement on these connections may run before PostgreSQL cancels
+    /// it (`statement_timeout`, set when each connection starts, so it costs no round trip);
+    /// `nil` for none, as for migrations.
+    public var statementTimeout: Duration?
 
     public init(url: String, schema: String) throws(PostgresSettingsError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
@@ -47,6 +51,10 @@ public struct PostgresSettings: Sendable {
         }
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        if let statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            configuration.options.additionalStartupParameters.append(("statement_timeout", String(max(1, milliseconds))))
+        }
         return configuration
     }
 

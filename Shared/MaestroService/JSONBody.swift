@@ -32,6 +32,7 @@ extension Request {
             throw HTTPProblem.contentTooLarge(limit: context.maxUploadSize)
         }
         let data = Data(buffer.readableBytesView)
+        try TextGuard.checkJSON(data)
         let value: Value
         do {
             value = try EventCoding.makeDecoder().decode(Value.self, from: data)

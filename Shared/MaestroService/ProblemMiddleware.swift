@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MaestroDomain
+import PostgresNIO
 
 /// Turns every error into an `application/problem+json` response, in one place.
 ///
@@ -12,6 +13,7 @@ import MaestroDomain
 ///   collection) becomes the problem for its status; its message is not passed through.
 /// - `DecodingError` becomes 400 when the JSON is malformed and 422 when a value is
 ///   missing or has the wrong type, naming the field.
+/// - A statement PostgreSQL cancelled at the statement timeout becomes 503.
 /// - Anything else is logged with the request id and answered 500 with a fixed detail, so
 ///   internals never reach the client.
 /// - Under the path prefix of a compatibility API (``CompatibilityErrorFormat``) the same
@@ -59,6 +61,9 @@ public struct ProblemMiddleware: RouterMiddleware {
             return .status(httpError.status)
         case let responseError as any HTTPResponseError:
             return .status(responseError.status)
+        case let database as PSQLError where database.serverInfo?[.sqlState] == "57014":
+            // query_canceled: the statement timeout ended it (MAESTRO_POSTGRES_STATEMENT_TIMEOUT_MS).
+            return .serviceUnavailable("The request needed more database time than the service allows; narrow it and retry.")
         default:
             return .internalError()
         }

@@ -51,6 +51,10 @@ public struct ServiceConfiguration: Sendable {
     /// migrations run as the service's own role.
     public var postgresMigrationURL: String?
     public var redisURL: String
+    /// The longest a statement of the service may run (`MAESTRO_POSTGRES_STATEMENT_TIMEOUT_MS`,
+    /// 100 to 3,600,000, default 15,000): PostgreSQL cancels it and the request gets 503, so no
+    /// request holds the database for longer. Migrations are not limited.
+    public var statementTimeout: Duration
     public var keySource: KeySource
     /// The issuer every access token must name in its `iss` claim (`MAESTRO_GOVERNANCE_ISSUER`):
     /// governance's public URL, which it also writes into the tokens it issues and into its
@@ -79,6 +83,7 @@ public struct ServiceConfiguration: Sendable {
 
     public static let defaultMaxBodyBytes = 1 << 20
     public static let defaultInboxRetentionHours = 336
+    public static let defaultStatementTimeoutMilliseconds = 15_000
     public static let defaultPlatformTenant = "default"
     public static let defaultJWKSFile = ".maestro/keys/jwks.json"
     /// Governance in the dev stack.
@@ -98,6 +103,7 @@ public struct ServiceConfiguration: Sendable {
         postgresURL = reader.string("MAESTRO_POSTGRES_URL", default: "postgres://maestro@127.0.0.1:7432/maestro?sslmode=disable")
         postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
+        statementTimeout = .milliseconds(reader.integer("MAESTRO_POSTGRES_STATEMENT_TIMEOUT_MS", default: Self.defaultStatementTimeoutMilliseconds, in: 100...3_600_000))
         keySource = reader.keySource()
         tokenIssuer = reader.issuer()
         logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
@@ -125,9 +131,11 @@ public struct ServiceConfiguration: Sendable {
         }
     }
 
-    /// This service's PostgreSQL settings, for the schema it owns.
+    /// This service's PostgreSQL settings, for the schema it owns, with the statement timeout.
     public func postgresSettings(schema: String) throws(PostgresSettingsError) -> PostgresSettings {
-        try PostgresSettings(url: postgresURL, schema: schema)
+        var settings = try PostgresSettings(url: postgresURL, schema: schema)
+        settings.statementTimeout = statementTimeout
+        return settings
     }
 
     /// Migrates the service's schema, as its owner when `MAESTRO_POSTGRES_MIGRATION_URL` is set
@@ -135,8 +143,10 @@ public struct ServiceConfiguration: Sendable {
     /// returns the settings the service runs with.
     public func migratePostgres(schema: String, migrations: [Migration], logger: Logger) async throws -> PostgresSettings {
         let runtime = try postgresSettings(schema: schema)
+        var unlimited = runtime
+        unlimited.statementTimeout = nil
         let owner = try postgresMigrationURL.map { try PostgresSettings(url: $0, schema: schema) }
-        try await PostgresMigrator.migrate(settings: owner ?? runtime, runtimeLoginRole: owner == nil ? nil : runtime.username,
+        try await PostgresMigrator.migrate(settings: owner ?? unlimited, runtimeLoginRole: owner == nil ? nil : runtime.username,
                                            migrations: migrations, logger: logger)
         return runtime
     }
@@ -226,7 +236,7 @@ public struct SettingsReader {
     /// A tenant id: 1 to 63 lowercase letters, digits or '-', starting with a letter or digit.
     public mutating func tenant(_ name: String, default defaultValue: String) -> String {
         guard let raw = value(name) else { return defaultValue }
-        guard raw.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil else {
+        guard Caller.isTenantID(raw) else {
             problems.append("\(name): '\(raw)' is not a tenant id (1 to 63 lowercase letters, digits or '-', starting with a letter or digit)")
             return defaultValue
         }

@@ -106,7 +106,7 @@ public enum ServiceRunner {
     ///
     /// Middleware, outermost first: tracing (a server span per request, named by its route
     /// template, continuing an incoming `traceparent`), request id, access log, metrics, problem
-    /// mapping, body size limit; then, per route group (``ServiceRoutes``), authentication, the
+    /// mapping, the NUL guard on path and query (``TextGuard``), body size limit; then, per route group (``ServiceRoutes``), authentication, the
     /// rate limit, `Idempotency-Key` and role requirements.
     public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
                                                               redis: RedisClient?, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
@@ -125,6 +125,7 @@ public enum ServiceRunner {
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(formats: errorFormats))
+        router.add(middleware: TextGuardMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         StandardRoutes.add(to: router, readiness: readiness, logger: logger)
         return router

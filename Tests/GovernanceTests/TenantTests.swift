@@ -79,4 +79,21 @@ struct TenantTests {
             #expect(total == 3)
         }
     }
+
+    @Test("a platform admin naming an empty or malformed tenant gets 404, as for any unknown tenant")
+    func emptyTenantIs404() async throws {
+        try await GovernanceHarness.with { governance in
+            try await governance.application.governance { api in
+                let platform = try await api.token(governance.adminKey)
+                for tenant in ["", "%20", "Bad_Id", "nope"] {
+                    #expect(try await api.get("/v1/principals?tenant=\(tenant)", token: platform).status == .notFound, "\(tenant)")
+                    #expect(try await api.get("/v1/api-keys?tenant=\(tenant)", token: platform).status == .notFound, "\(tenant)")
+                }
+                for tenant in ["", " ", "Bad_Id"] {
+                    let created = try await api.post("/v1/principals", token: platform, #"{"name":"x","tenant":"\#(tenant)"}"#)
+                    #expect(created.status == .notFound, "\(tenant): \(String(buffer: created.body))")
+                }
+            }
+        }
+    }
 }

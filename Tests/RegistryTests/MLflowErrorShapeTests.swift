@@ -34,6 +34,17 @@ struct MLflowErrorShapeTests {
                 #expect(badFilter.status == .badRequest)
                 #expect(try badFilter.json["error_code"] == .string("INVALID_PARAMETER_VALUE"))
 
+                // A filter has at most 50 conditions, in every MLflow search; tag conditions of all kinds work up to it.
+                func search(_ conditions: [String]) async throws -> TestResponse {
+                    let filter = conditions.joined(separator: " AND ").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                    return try await client.execute(uri: "/api/2.0/mlflow/model-versions/search?filter=\(filter)", method: .get, headers: .bearer(token))
+                }
+                let mixed = (0..<49).map { "tags.k\($0) != 'v'" } + ["tags.env LIKE 'pr%'"]
+                #expect(try await search(mixed).status == .ok)
+                let tooMany = try await search(mixed + ["name = 'x'"])
+                #expect(tooMany.status == .badRequest)
+                #expect(try tooMany.json["error_code"] == .string("INVALID_PARAMETER_VALUE"))
+
                 // The native API keeps problem+json for the same failure.
                 let native = try await client.execute(uri: "/v1/models/nope", method: .get)
                 #expect(native.headers[.contentType] == "application/problem+json")

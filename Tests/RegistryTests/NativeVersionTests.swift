@@ -154,6 +154,29 @@ struct NativeVersionTests {
                 try await client.send(.get, "/v1/versions?stage=Live", token: token).expectProblem(.badRequest, "bad-request")
                 try await client.send(.get, "/v1/versions?status=DONE", token: token).expectProblem(.badRequest, "bad-request")
                 try await client.send(.get, "/v1/versions?tag=env", token: token).expectProblem(.badRequest, "bad-request", field: "tag")
+                // Filter terms are capped per search; up to the cap, every tag term is one expression
+                // on the version's tag copy, so 50 cost about what 1 does.
+                let fifty = (0..<49).map { _ in "tag=env:prod" }.joined(separator: "&")
+                #expect(try await keys(fifty + "&model=fraud") == ["fraud/1", "fraud/3"])
+                #expect(try await keys(fifty + "&tag=env:staging").isEmpty, "contradictory equalities match nothing")
+                try await client.send(.get, "/v1/versions?\(fifty)&tag=a:b&tag=c:d", token: token).expectProblem(.badRequest, "bad-request", field: "tag")
+                // The other tag comparisons, through MLflow's filter: `!=` also matches versions without the tag.
+                func mlflowKeys(_ filter: String) async throws -> [String] {
+                    let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                    let response = try await client.send(.get, "/api/2.0/mlflow/model-versions/search?filter=\(encoded)", token: token)
+                    try #require(response.status == .ok, "\(response.text)")
+                    guard case .array(let versions)? = try response.json["model_versions"] else { return [] }
+                    return versions.compactMap { version -> String? in
+                        guard case .object(let fields) = version, case .string(let name)? = fields["name"], case .string(let number)? = fields["version"] else { return nil }
+                        return "\(name)/\(number)"
+                    }.sorted()
+                }
+                #expect(try await mlflowKeys("tags.env != 'prod'") == ["churn/2", "fraud/2"])
+                #expect(try await mlflowKeys("tags.env LIKE 'pr%'") == ["churn/1", "fraud/1", "fraud/3"])
+                #expect(try await mlflowKeys("tags.env ILIKE 'STAG%'") == ["fraud/2"])
+                #expect(try await mlflowKeys("tags.env = 'prod' AND tags.env != 'staging' AND name = 'fraud'") == ["fraud/1", "fraud/3"])
+                try await client.send(.get, "/v1/models?" + (0..<51).map { "tag=k\($0):v" }.joined(separator: "&"), token: token)
+                    .expectProblem(.badRequest, "bad-request", field: "tag")
                 try await client.send(.get, "/v1/versions?order_by=auc", token: token).expectProblem(.badRequest, "bad-request")
 
                 let byVersion = try await client.pages("/v1/versions?page_size=2", token: token)

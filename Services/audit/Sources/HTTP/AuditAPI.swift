@@ -164,8 +164,8 @@ extension EntryFilter {
         from = time("from")
         to = time("to")
         types = query.all("type")
-        if types.count > 50 || types.contains(where: { $0.isEmpty || $0.utf8.count > 256 }) {
-            errors.append(.init(field: "type", message: "at most 50 types of 1 to 256 bytes"))
+        if types.count > SearchLimits.maxFilterTerms || types.contains(where: { $0.isEmpty || $0.utf8.count > 256 }) {
+            errors.append(.init(field: "type", message: "at most \(SearchLimits.maxFilterTerms) types of 1 to 256 bytes"))
         }
         actor = text("actor")
         correlationID = text("correlation_id")

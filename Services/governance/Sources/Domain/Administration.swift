@@ -23,7 +23,8 @@ extension Caller {
     /// not revealed.
     func acting(in requested: String?, platformTenant: String) throws(GovernanceError) -> Caller {
         guard let requested, requested != tenant else { return self }
-        guard isPlatformAdmin(platformTenant: platformTenant) else { throw .notFound("Tenant '\(requested)'") }
+        // An empty or malformed id names no tenant: the same 404 as any unknown one.
+        guard isPlatformAdmin(platformTenant: platformTenant), Caller.isTenantID(requested) else { throw .notFound("Tenant '\(requested.prefix(64))'") }
         return Caller(tenant: requested, subject: subject, roles: roles)
     }
 }

@@ -92,7 +92,7 @@ struct IdentityAPI: Sendable {
         var request = request
         let body = try await request.decodeJSON(as: CreateTenantRequest.self, context: context)
         var validation = FieldValidation()
-        validation.check(body.id.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,62}/) != nil, "id", "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")
+        validation.check(Caller.isTenantID(body.id), "id", "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")
         validation.check((body.displayName?.count ?? 0) <= 256, "display_name", "at most 256 characters")
         try validation.validate()
         try await store.createTenant(id: body.id, displayName: body.displayName, as: admin)

@@ -32,6 +32,9 @@ extension IdentityStore {
 
     func apiKeys(as caller: Caller) async throws -> [APIKeyRecord] {
         try await database.transaction(caller) { tx in
+            guard try await tx.countRows("SELECT 1 FROM governance.tenants WHERE id = \(tx.tenant)") == 1 else {
+                throw GovernanceError.notFound("Tenant '\(tx.tenant)'")
+            }
             var result: [APIKeyRecord] = []
             for try await (id, prefix, principal, name, expiresAt, revokedAt, lastUsedAt, createdAt) in try await tx.query("""
                 SELECT id, prefix, principal_id, name, expires_at, revoked_at, last_used_at, created_at FROM governance.api_keys

@@ -24,6 +24,7 @@ extension NativeAPI {
     @Sendable func listModels(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let caller = try context.caller
         let query = request.formQuery
+        try SearchLimits.checkFilterTerms(["name_prefix", "owner", "tag"].reduce(0) { $0 + query.all($1).count }, field: "tag")
         let page = try PageRequest<ModelCursor>(request, defaultSize: Self.defaultPageSize, maxSize: Self.maxPageSize)
         var filter = ModelFilter()
         if let prefix = query["name_prefix"] { filter.name.append(.like(Self.likePrefix(prefix), caseInsensitive: false)) }

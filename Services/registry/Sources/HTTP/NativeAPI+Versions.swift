@@ -29,6 +29,7 @@ extension NativeAPI {
     /// `GET /v1/versions?model=&tag=key:value&metric=auc>=0.9&run_id=&stage=&status=&order_by=`
     @Sendable func searchVersions(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let query = request.formQuery
+        try SearchLimits.checkFilterTerms(["model", "run_id", "tag", "metric", "stage", "status"].reduce(0) { $0 + query.all($1).count }, field: "tag")
         var filter = VersionFilter()
         if let model = query["model"] { filter.modelName = [.equals(model)] }
         filter.runID = query.all("run_id")

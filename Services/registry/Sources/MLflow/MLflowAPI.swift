@@ -65,7 +65,9 @@ struct MLflowAPI: Sendable {
             throw HTTPProblem.contentTooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { return MLflowParameters(json: [:]) }
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+        let data = Data(buffer.readableBytesView)
+        try TextGuard.checkJSON(data)
+        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
             throw MLflowError(errorCode: "MALFORMED_REQUEST", message: "The request body is not a JSON object.", status: .badRequest)
         }
         return MLflowParameters(json: object)

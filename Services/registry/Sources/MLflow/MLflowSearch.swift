@@ -1,6 +1,7 @@
 import Foundation
 import MaestroDomain
 import MaestroEvents
+import MaestroService
 
 /// Turns MLflow's filter and `order_by` strings into the store's filters and orders.
 enum MLflowSearch {
@@ -21,9 +22,19 @@ enum MLflowSearch {
         }
     }
 
-    static func modelFilter(_ text: String?) throws(MLflowError) -> ModelFilter {
+    /// The filter's conditions, at most ``SearchLimits/maxFilterTerms`` of them.
+    private static func parse(_ text: String?) throws(MLflowError) -> MLflowFilter {
         let parsed: MLflowFilter
         do { parsed = try MLflowFilter.parse(text) } catch { throw .invalid("Invalid filter '\(text ?? "")': \(error)") }
+        guard parsed.conditions.count <= SearchLimits.maxFilterTerms else {
+            throw .invalid("A filter takes at most \(SearchLimits.maxFilterTerms) conditions; this one has \(parsed.conditions.count).")
+        }
+        return parsed
+    }
+
+    static func modelFilter(_ text: String?) throws(MLflowError) -> ModelFilter {
+        let parsed: MLflowFilter
+        parsed = try parse(text)
         var filter = ModelFilter()
         for condition in parsed.conditions {
             switch condition.attribute {
@@ -37,7 +48,7 @@ enum MLflowSearch {
 
     static func versionFilter(_ text: String?) throws(MLflowError) -> VersionFilter {
         let parsed: MLflowFilter
-        do { parsed = try MLflowFilter.parse(text) } catch { throw .invalid("Invalid filter '\(text ?? "")': \(error)") }
+        parsed = try parse(text)
         var filter = VersionFilter()
         for condition in parsed.conditions {
             switch (condition.attribute, condition.comparator, condition.value) {

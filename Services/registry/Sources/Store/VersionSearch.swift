@@ -48,13 +48,21 @@ extension RegistryStore {
             for (comparison, number) in filter.versions { query.append(" AND v.version \(comparison.rawValue) \(query.bind(number))") }
             if !filter.stages.isEmpty { query.append(" AND v.stage = ANY(\(query.bind(filter.stages.map(\.rawValue))))") }
             if !filter.statuses.isEmpty { query.append(" AND v.status = ANY(\(query.bind(filter.statuses.map(\.rawValue))))") }
+            // Every tag condition is an expression on the version's jsonb copy of its tags (no
+            // join per condition): equalities as one containment test on its GIN index; `!=`
+            // also matches versions without the tag, as MLflow's filter expects.
+            var required: [String: String] = [:]
             for tag in filter.tags {
-                let negated: Bool
-                if case .notEquals = tag.match { negated = true } else { negated = false }
-                query.append(" AND \(negated ? "NOT EXISTS" : "EXISTS") (SELECT 1 FROM registry.version_tags t WHERE t.model_id = v.model_id AND t.version = v.version AND t.tenant_id = v.tenant_id AND t.key = \(query.bind(tag.key))")
-                if case .notEquals(let value) = tag.match { query.appendMatch("t.value", .equals(value)) } else { query.appendMatch("t.value", tag.match) }
-                query.append(")")
+                let value = "(v.tag_index ->> \(query.bind(tag.key)))"
+                switch tag.match {
+                case .equals(let expected):
+                    if let other = required[tag.key], other != expected { query.append(" AND false") }
+                    required[tag.key] = expected
+                case .notEquals(let unexpected): query.append(" AND \(value) IS DISTINCT FROM \(query.bind(unexpected))")
+                case .like: query.appendMatch(value, tag.match)
+                }
             }
+            if !required.isEmpty { query.append(" AND v.tag_index @> \(query.bind(try JSONText.encode(required)))::jsonb") }
             for metric in filter.metrics {
                 query.append(" AND EXISTS (SELECT 1 FROM registry.version_metrics x WHERE x.model_id = v.model_id AND x.version = v.version AND x.tenant_id = v.tenant_id")
                 query.append(" AND x.name = \(query.bind(metric.name)) AND x.value \(metric.comparison.rawValue) \(query.bind(metric.value)))")
