@@ -95,6 +95,13 @@ struct PrincipalRoleTests {
                 #expect(invalid.status == .unprocessableContent)
                 #expect(try invalid.json["errors"] == .array([.object(["field": .string("roles"),
                                                                        "message": .string("'superuser' is not viewer, editor, approver or admin")])]))
+                // The roles array is bounded: each known role at most once.
+                let manyRoles = "[" + Array(repeating: #""viewer""#, count: 10_000).joined(separator: ",") + "]"
+                for roles in [manyRoles, #"["viewer","viewer"]"#, #"["viewer","editor","approver","admin","viewer"]"#] {
+                    let refused = try await api.post("/v1/principals", token: admin, #"{"name":"dave","roles":\#(roles)}"#)
+                    #expect(refused.status == .unprocessableContent)
+                    #expect(try refused.json["errors"] == .array([.object(["field": .string("roles"), "message": .string("at most 4 roles, each once")])]))
+                }
                 let badKind = try await api.post("/v1/principals", token: admin, #"{"name":"dave","kind":"robot"}"#)
                 #expect(badKind.status == .unprocessableContent)
                 #expect(try await governance.store.principals(as: .admin()).map(\.name) == ["admin", "carol"])

@@ -34,6 +34,9 @@ struct BadInputTests {
 
     static let bodies: [BadRequestCase] = [
         .invalid("unknown member on create", .post, models, #"{"name":"x","colour":"red"}"#, field: "colour"),
+        .invalid("too many protected aliases", .post, models,
+                 #"{"name":"x","protected_aliases":[\#((0..<21).map { "\"a\($0)\"" }.joined(separator: ","))]}"#, field: "protected_aliases"),
+        .invalid("a protected alias twice", .patch, "/v1/models/fraud", #"{"protected_aliases":["champion","champion"]}"#, field: "protected_aliases"),
         .invalid("name is not patchable", .patch, "/v1/models/fraud", #"{"name":"y"}"#, field: "name"),
         .invalid("unknown member on a version", .post, versions, #"{"source":"s3://m/1","stage":"Production"}"#, field: "stage"),
         .invalid("metrics as a string", .post, versions, #"{"source":"s3://m/1","metrics":"x"}"#, field: "metrics"),

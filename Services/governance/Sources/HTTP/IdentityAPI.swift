@@ -113,7 +113,12 @@ struct IdentityAPI: Sendable {
                          && !body.name.unicodeScalars.contains { $0.properties.generalCategory == .control }, "name",
                          "must be 1 to 256 characters without control characters or '/'")
         validation.check(GovernanceEvent.PrincipalKind(rawValue: body.kind ?? "user") != nil, "kind", "is user or service_account")
-        for role in body.roles ?? [] { validation.check(GovernanceEvent.Role(rawValue: role) != nil, "roles", "'\(role)' is not viewer, editor, approver or admin") }
+        let roles = body.roles ?? []
+        if roles.count > GovernanceEvent.Role.allCases.count || Set(roles).count != roles.count {
+            validation.check(false, "roles", "at most \(GovernanceEvent.Role.allCases.count) roles, each once")
+        } else {
+            for role in roles { validation.check(GovernanceEvent.Role(rawValue: role) != nil, "roles", "'\(role.prefix(64))' is not viewer, editor, approver or admin") }
+        }
         try validation.validate()
         let principal = try await store.createPrincipal(name: body.name, kind: body.kind ?? "user", roles: body.roles ?? [], as: caller)
         return try .json(PrincipalBody(principal, tenant: caller.tenant), status: .created)

@@ -13,6 +13,7 @@ enum RegistryRules {
     static let maxMetrics = 500
     static let maxParams = 500
     static let maxURILength = 4096
+    static let maxProtectedAliases = 20
     static let allowedSchemes: Set<String> = ["s3", "gs", "abfss", "wasbs", "hdfs", "file", "http", "https", "models", "runs", "mlflow-artifacts"]
 
     /// A model name or alias: 1–256 characters, no control characters, no `/`.
@@ -27,6 +28,16 @@ enum RegistryRules {
         checkName(alias, field: field, into: &validation)
         validation.check(alias.wholeMatch(of: /[vV]?[0-9]+/) == nil, field, "must not look like a version number")
         validation.check(alias.lowercased() != "latest", field, "'latest' is reserved")
+    }
+
+    /// At most ``maxProtectedAliases`` aliases, each a valid alias, each once.
+    static func checkProtectedAliases(_ aliases: [String], field: String = "protected_aliases", into validation: inout FieldValidation) {
+        guard aliases.count <= maxProtectedAliases else {
+            validation.check(false, field, "at most \(maxProtectedAliases) aliases")
+            return
+        }
+        for alias in aliases { checkAlias(alias, field: field, into: &validation) }
+        validation.check(Set(aliases).count == aliases.count, field, "each alias at most once")
     }
 
     static func checkSource(_ source: String, field: String = "source", into validation: inout FieldValidation) {

@@ -20,7 +20,7 @@ struct CreateModelRequest: StrictJSONBody {
         RegistryRules.checkName(name, field: "name", into: &validation)
         RegistryRules.checkDescription(description, into: &validation)
         RegistryRules.checkTags(tags ?? [:], into: &validation)
-        for alias in protectedAliases ?? [] { RegistryRules.checkAlias(alias, field: "protected_aliases", into: &validation) }
+        RegistryRules.checkProtectedAliases(protectedAliases ?? [], into: &validation)
         if let owner { RegistryRules.checkName(owner, field: "owner", into: &validation) }
         try validation.validate()
     }
@@ -41,7 +41,7 @@ struct UpdateModelRequest: StrictJSONBody {
         var validation = FieldValidation()
         RegistryRules.checkDescription(description, into: &validation)
         RegistryRules.checkTags(tags ?? [:], into: &validation)
-        for alias in protectedAliases ?? [] { RegistryRules.checkAlias(alias, field: "protected_aliases", into: &validation) }
+        RegistryRules.checkProtectedAliases(protectedAliases ?? [], into: &validation)
         if let owner { RegistryRules.checkName(owner, field: "owner", into: &validation) }
         try validation.validate()
     }
