@@ -108,4 +108,23 @@ struct PrincipalRoleTests {
             }
         }
     }
+
+    @Test("principal names are unique as names (case and compatibility forms folded), and padded or invisible names are refused")
+    func lookAlikePrincipals() async throws {
+        try await GovernanceHarness.with { governance in
+            try await governance.application.governance { api in
+                let admin = try await api.token(governance.adminKey)
+                #expect(try await api.post("/v1/principals", token: admin, #"{"name":"A-EDITOR"}"#).status == .created)
+                for name in ["a-editor", "A-Editor", "\u{FF41}-editor", "Ａ-EDITOR"] {
+                    let response = try await api.post("/v1/principals", token: admin, #"{"name":"\#(name)"}"#)
+                    #expect(response.status == .conflict, "\(name)")
+                }
+                for name in [" bob", "bob ", "bob\\u200b", "b\\u202eob", "bo\\u00adb", "bob\\t", "\\ufeffbob"] {
+                    let response = try await api.post("/v1/principals", token: admin, #"{"name":"\#(name)"}"#)
+                    #expect(response.status == .unprocessableContent, "\(name): \(String(buffer: response.body))")
+                }
+                #expect(try await api.post("/v1/principals", token: admin, #"{"name":"b o b"}"#).status == .created, "inner spaces are fine")
+            }
+        }
+    }
 }

@@ -103,4 +103,35 @@ struct ProtectedAliasTests {
             #expect(requested.map { $0.data["signature_present"] } == [.bool(false)])
         }
     }
+
+    /// Look-alikes of `champion`: each is a request for `champion` itself.
+    static let lookAlikes = ["Champion", "CHAMPION", "%EF%BD%83%EF%BD%88%EF%BD%81%EF%BD%8D%EF%BD%90%EF%BD%89%EF%BD%8F%EF%BD%8E"]
+    /// Names no alias may have: surrounding whitespace, invisible and control characters.
+    static let refused = ["champion%20", "%20champion", "champion%E2%80%8B", "cham%E2%80%AEpion", "champ%C2%ADion", "champion%09", "champ%E2%81%A0ion"]
+
+    @Test("a look-alike of a protected alias (case, full-width forms) is that alias: it opens the same promotion and moves nothing; invisible or padded names are refused")
+    func lookAlikesAreProtected() async throws {
+        try await RegistryHarness.with { registry in
+            let alice = try await registry.token()
+            let model = unique("lookalike")
+            try await registry.application.test(.router) { client in
+                try await client.createModel(#"{"name":"\#(model)"}"#, token: alice)
+                try await client.createVersion(of: model, #"{"source":"s3://m/1"}"#, token: alice)
+                let first = try await client.send(.put, "/v1/models/\(model)/aliases/champion", token: alice, body: #"{"version":1}"#)
+                #expect(first.status == .accepted)
+                for alias in Self.lookAlikes {
+                    let response = try await client.send(.put, "/v1/models/\(model)/aliases/\(alias)", token: alice, body: #"{"version":1}"#)
+                    #expect(response.status == .accepted, "\(alias): \(response.text)")
+                    #expect(try response.json == first.json, "\(alias) answers the pending promotion of champion")
+                    try await client.send(.delete, "/v1/models/\(model)/aliases/\(alias)", token: alice).expectProblem(.forbidden, "forbidden")
+                }
+                for alias in Self.refused {
+                    try await client.send(.put, "/v1/models/\(model)/aliases/\(alias)", token: alice, body: #"{"version":1}"#)
+                        .expectProblem(.unprocessableContent, "invalid-request", field: "alias")
+                }
+                #expect(try await client.send(.get, "/v1/models/\(model)", token: alice).json["aliases"] == .object([:]))
+                #expect(try await client.send(.get, "/v1/models/\(model)/promotions", token: alice).items.count == 1)
+            }
+        }
+    }
 }

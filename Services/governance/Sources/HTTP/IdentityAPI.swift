@@ -109,9 +109,8 @@ struct IdentityAPI: Sendable {
         let body = try await request.decodeJSON(as: CreatePrincipalRequest.self, context: context)
         let caller = try context.caller.acting(in: body.tenant, platformTenant: platformTenant)
         var validation = FieldValidation()
-        validation.check(!body.name.isEmpty && body.name.count <= 256 && !body.name.contains("/")
-                         && !body.name.unicodeScalars.contains { $0.properties.generalCategory == .control }, "name",
-                         "must be 1 to 256 characters without control characters or '/'")
+        validation.check(!body.name.isEmpty && body.name.count <= 256 && !body.name.contains("/"), "name", "must be 1 to 256 characters without '/'")
+        if let problem = Names.problem(body.name) { validation.check(false, "name", problem) }
         validation.check(GovernanceEvent.PrincipalKind(rawValue: body.kind ?? "user") != nil, "kind", "is user or service_account")
         let roles = body.roles ?? []
         if roles.count > GovernanceEvent.Role.allCases.count || Set(roles).count != roles.count {

@@ -23,6 +23,19 @@ struct RegisteredModel: Sendable, Equatable {
     var createdAt: Date
     var updatedBy: String
     var updatedAt: Date
+
+    /// Whether `alias` is protected: compared as names (``Names/same(_:_:)``), so a look-alike
+    /// (`Champion`, `ｃｈａｍｐｉｏｎ`) of a protected alias is protected too.
+    func isProtected(_ alias: String) -> Bool {
+        protectedAliases.contains { Names.same($0, alias) }
+    }
+
+    /// The protected alias `alias` is a look-alike of, in its own spelling; otherwise `alias`.
+    /// Requests for `Champion` are requests for `champion`, so no look-alike alias ever exists
+    /// beside a protected one.
+    func canonicalAlias(_ alias: String) -> String {
+        protectedAliases.first { Names.same($0, alias) } ?? alias
+    }
 }
 
 /// One version of a registered model.

@@ -16,11 +16,12 @@ enum RegistryRules {
     static let maxProtectedAliases = 20
     static let allowedSchemes: Set<String> = ["s3", "gs", "abfss", "wasbs", "hdfs", "file", "http", "https", "models", "runs", "mlflow-artifacts"]
 
-    /// A model name or alias: 1–256 characters, no control characters, no `/`.
+    /// A model name, alias or owner: 1–256 characters, no `/`, and the rules of every name
+    /// (``Names/problem(_:)``: no surrounding whitespace, no control or invisible characters).
     static func checkName(_ name: String, field: String, into validation: inout FieldValidation) {
         validation.check(!name.isEmpty && name.count <= maxNameLength, field, "must be 1 to \(maxNameLength) characters")
-        validation.check(!name.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "/" }, field,
-                         "must not contain control characters or '/'")
+        validation.check(!name.contains("/"), field, "must not contain '/'")
+        if let problem = Names.problem(name) { validation.check(false, field, problem) }
     }
 
     /// An alias additionally must not look like a version number (`v3`, `3`), which MLflow reserves.
@@ -37,7 +38,7 @@ enum RegistryRules {
             return
         }
         for alias in aliases { checkAlias(alias, field: field, into: &validation) }
-        validation.check(Set(aliases).count == aliases.count, field, "each alias at most once")
+        validation.check(Set(aliases.map(Names.comparisonKey)).count == aliases.count, field, "each alias at most once (compared as names)")
     }
 
     static func checkSource(_ source: String, field: String = "source", into validation: inout FieldValidation) {
@@ -60,7 +61,7 @@ enum RegistryRules {
 
     static func checkTag(key: String, value: String?, field: String = "key", into validation: inout FieldValidation) {
         validation.check(!key.isEmpty && key.count <= maxTagKeyLength, field, "tag keys are 1 to \(maxTagKeyLength) characters")
-        validation.check(!key.unicodeScalars.contains { $0.properties.generalCategory == .control }, field, "tag keys must not contain control characters")
+        if let problem = Names.problem(key) { validation.check(false, field, "tag keys \(problem)") }
         if let value { validation.check(value.count <= maxTagValueLength, field, "tag values are at most \(maxTagValueLength) characters") }
     }
 

@@ -49,7 +49,7 @@ extension NativeAPI {
         let caller = try context.caller
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
         let model = try await store.model(named: name, caller)
-        if model.protectedAliases.contains(alias) { _ = try context.require(.admin) }
+        if model.isProtected(alias) { _ = try context.require(.admin) }
         let reason = request.formQuery["reason"]
         var validation = FieldValidation()
         RegistryRules.checkDescription(reason, field: "reason", into: &validation)

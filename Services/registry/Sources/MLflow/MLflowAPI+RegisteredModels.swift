@@ -124,7 +124,7 @@ extension MLflowAPI {
         let caller = try context.caller
         let body = try await Self.body(request, context: context)
         let (name, alias) = (try body.required("name"), try body.required("alias"))
-        if try await store.model(named: name, caller).protectedAliases.contains(alias) { _ = try context.require(.admin) }
+        if try await store.model(named: name, caller).isProtected(alias) { _ = try context.require(.admin) }
         try await store.deleteAlias(caller, modelName: name, alias: alias, reason: nil)
         await cache?.invalidate(tenant: caller.tenant, model: name)
         return Self.empty

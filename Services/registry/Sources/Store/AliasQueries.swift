@@ -22,10 +22,11 @@ extension RegistryStore {
         try await transaction(caller) { tx in
             let id = try await lockModel(modelName, on: tx)
             let model = try await model(named: modelName, on: tx)
+            let alias = model.canonicalAlias(alias)
             let target = try await version(modelName, number, on: tx)
             let now = Date()
             let current = model.aliases[alias]
-            if model.protectedAliases.contains(alias) {
+            if model.isProtected(alias) {
                 guard target.status == .ready else {
                     throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
                 }
@@ -66,6 +67,7 @@ extension RegistryStore {
     func deleteAlias(_ caller: Caller, modelName: String, alias: String, reason: String?) async throws {
         try await transaction(caller) { tx in
             let id = try await lockModel(modelName, on: tx)
+            let alias = try await model(named: modelName, on: tx).canonicalAlias(alias)
             var previous: Int?
             for try await version in try await tx.query("""
                 DELETE FROM registry.aliases WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) RETURNING version

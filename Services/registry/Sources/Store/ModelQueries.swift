@@ -186,7 +186,7 @@ extension RegistryStore {
             let id = try await lockModel(name, on: tx)
             let current = try await model(named: name, on: tx)
             if let expectedRevision, expectedRevision != current.revision { throw RegistryError.stale }
-            let protected = current.aliases.keys.filter(current.protectedAliases.contains).sorted()
+            let protected = current.aliases.keys.filter(current.isProtected).sorted()
             guard protected.isEmpty else {
                 throw RegistryError.conflict("Model '\(name)' has the protected alias \(protected.joined(separator: ", ")); delete it first.")
             }

@@ -135,7 +135,7 @@ extension RegistryStore {
             let id = try await lockModel(modelName, on: tx)
             let model = try await model(named: modelName, on: tx)
             _ = try await version(modelName, number, on: tx)
-            let protected = model.aliases.filter { $0.value == number && model.protectedAliases.contains($0.key) }.keys.sorted()
+            let protected = model.aliases.filter { $0.value == number && model.isProtected($0.key) }.keys.sorted()
             guard protected.isEmpty else {
                 throw RegistryError.conflict("Version \(number) is the target of the protected alias \(protected.joined(separator: ", ")); delete that alias first.")
             }
