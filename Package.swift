@@ -242,7 +242,7 @@ let package = Package(
             "MaestroKafka", "MaestroTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Tests/MaestroKafkaTests", swiftSettings: swiftSettings),
         .testTarget(name: "MaestroServiceTests", dependencies: [
-            "MaestroService", "MaestroDomain", "MaestroRedis", "MaestroTestSupport", "MaestroHTTPTestSupport",
+            "MaestroService", "MaestroDomain", "MaestroEvents", "MaestroBus", "MaestroRedis", "MaestroTestSupport", "MaestroHTTPTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -2,6 +2,9 @@
 # Registry figures for `make bench`, on its own PostgreSQL, Redis and embedded broker with a
 # release maestro-registry: 10,000 models x 10 versions x 4 tags (Benchmarks/registry/seed.sql).
 # - search with three tag filters (GET /v1/models?tag=…&tag=…&tag=…): p50/p99 (target p99 <= 25 ms)
+# - version search with 1, 10 and 50 filter terms (the most a search takes), as tag equalities
+#   (GET /v1/versions) and as MLflow LIKE conditions (model-versions/search): p50/p99 and the
+#   p50 ratio to 1 term, which stays near 1 when the cost is linear in the terms
 # - alias resolve (GET …/aliases/candidate, Redis-cached): p50/p99 (target p99 <= 2 ms)
 # - version create, each with its outbox event, committed: versions/s
 # wrk drives each for BENCH_REGISTRY_SECONDS (default 10): reads with 1 connection (latency of
@@ -56,6 +59,29 @@ echo
 printf "%-34s %5s %10s %10s %10s %8s\n" "registry (wrk -t1 -d${seconds}s)" "conns" "req/s" "p50" "p99" "non-2xx"
 run_wrk "search, 3 tag filters" 1 "$search"
 run_wrk "search, 3 tag filters" 4 "$search"
+terms() { # count, term: the term repeated, joined with a separator
+    local count=$1 term=$2 separator=$3 out=""
+    for _ in $(seq 1 "$count"); do out="${out:+$out$separator}$term"; done
+    printf '%s' "$out"
+}
+declare -A p50s
+for count in 1 10 50; do
+    native="$base/v1/versions?page_size=50&$(terms "$count" "tag=owner:owner-3" "&")"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$native")" = 200 ] || { echo "the version search with $count terms fails"; exit 1; }
+    run_wrk "version search, $count tag terms" 1 "$native"
+    p50s[native-$count]=$(awk '$1 == "50%" {print $2}' "$test_dir/version search, $count tag terms.txt")
+    filter=$(terms "$count" "tags.owner%20LIKE%20%27owner-3%25%27" "%20AND%20")
+    mlflow="$base/api/2.0/mlflow/model-versions/search?max_results=50&filter=$filter"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$mlflow")" = 200 ] || { echo "the MLflow version search with $count conditions fails"; exit 1; }
+    run_wrk "MLflow version search, $count LIKE" 1 "$mlflow"
+    p50s[mlflow-$count]=$(awk '$1 == "50%" {print $2}' "$test_dir/MLflow version search, $count LIKE.txt")
+done
+to_ms() { awk -v t="$1" 'BEGIN { if (t ~ /us$/) { sub(/us$/, "", t); print t / 1000 } else if (t ~ /ms$/) { sub(/ms$/, "", t); print t } else { sub(/s$/, "", t); print t * 1000 } }'; }
+for kind in native mlflow; do
+    one=$(to_ms "${p50s[$kind-1]}")
+    printf "%-34s 10 terms %5.2fx, 50 terms %5.2fx (p50 against 1 term)\n" "version search ($kind)" \
+        "$(awk -v a="$(to_ms "${p50s[$kind-10]}")" -v b="$one" 'BEGIN { print a / b }')" "$(awk -v a="$(to_ms "${p50s[$kind-50]}")" -v b="$one" 'BEGIN { print a / b }')"
+done
 run_wrk "alias resolve (cached)" 1 -s Benchmarks/registry/resolve.lua "$base"
 run_wrk "alias resolve (cached)" 4 -s Benchmarks/registry/resolve.lua "$base"
 run_wrk "version create + event" 4 -s Benchmarks/registry/create-version.lua "$base"

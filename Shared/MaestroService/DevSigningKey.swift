@@ -34,15 +34,17 @@ public struct DevSigningKey: Sendable {
         return signingKey
     }
 
-    /// A signed token with the claims every service verifies (`iss`, `sub`, `tenant`, `roles`, `exp`, `iat`, `jti`). A negative lifetime gives an expired token.
+    /// A signed token with the claims every service verifies (`iss`, `sub`, `tenant`, `roles`, `exp`, `iat`, `jti`, and
+    /// `principal_id`/`key_id` when given). A negative lifetime gives an expired token.
     public func token(subject: String, tenant: String, roles: [String], lifetime: Duration,
-                      issuer: String = ServiceConfiguration.defaultTokenIssuer) async throws -> String {
+                      issuer: String = ServiceConfiguration.defaultTokenIssuer, principalID: String? = nil, apiKeyID: String? = nil) async throws -> String {
         let keys = JWTKeyCollection()
-        await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: keyID))
+        await keys.add(ecdsa: privateKey, kid: JWKIdentifier(string: self.keyID))
         let now = MaestroClaims.now()
         let claims = MaestroClaims(issuer: issuer, subject: subject, tenant: tenant, roles: roles, issuedAt: now,
-                                   expiresAt: now.addingTimeInterval(Double(lifetime.components.seconds)), id: UUID().uuidString.lowercased())
-        return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
+                                   expiresAt: now.addingTimeInterval(Double(lifetime.components.seconds)), id: UUID().uuidString.lowercased(),
+                                   principalID: principalID, keyID: apiKeyID)
+        return try await keys.sign(claims, kid: JWKIdentifier(string: self.keyID))
     }
 }
 

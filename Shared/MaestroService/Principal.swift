@@ -7,10 +7,19 @@ public struct Principal: Sendable, Hashable {
     public let caller: Caller
     /// The token's `jti`.
     public let tokenID: String
+    /// When the token was issued: a revocation after this refuses it.
+    public let issuedAt: Date
+    /// The principal's and the key's ids in governance, when the token names them.
+    public let principalID: String?
+    public let keyID: String?
 
-    public init(subject: String, tenant: String, roles: Set<Role>, tokenID: String) {
+    public init(subject: String, tenant: String, roles: Set<Role>, tokenID: String, issuedAt: Date = Date(), principalID: String? = nil,
+                keyID: String? = nil) {
         self.caller = Caller(tenant: tenant, subject: subject, roles: roles)
         self.tokenID = tokenID
+        self.issuedAt = issuedAt
+        self.principalID = principalID
+        self.keyID = keyID
     }
 
     public var subject: String { caller.subject }
@@ -29,8 +38,20 @@ public struct MaestroClaims: JWTPayload, Sendable {
     public var exp: ExpirationClaim
     public var iat: IssuedAtClaim
     public var jti: IDClaim
+    /// The principal's id in governance, so a revocation naming it (`principal.disabled`,
+    /// `role_binding.revoked`) reaches its tokens; absent from development tokens.
+    public var principalID: String?
+    /// The API key the token was issued for, so `api_key.revoked` reaches its tokens.
+    public var keyID: String?
 
-    public init(issuer: String, subject: String, tenant: String, roles: [String], issuedAt: Date, expiresAt: Date, id: String) {
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, tenant, roles, exp, iat, jti, principalID = "principal_id", keyID = "key_id"
+    }
+
+    public init(issuer: String, subject: String, tenant: String, roles: [String], issuedAt: Date, expiresAt: Date, id: String,
+                principalID: String? = nil, keyID: String? = nil) {
+        self.principalID = principalID
+        self.keyID = keyID
         iss = IssuerClaim(value: issuer)
         sub = SubjectClaim(value: subject)
         self.tenant = tenant

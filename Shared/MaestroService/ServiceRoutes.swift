@@ -1,11 +1,12 @@
 import Hummingbird
+import Logging
 import MaestroDomain
 import MaestroRedis
 
 /// Where a service declares its routes, each in a group that states who may call it.
 ///
 /// Access is part of the route's registration, never matched by path strings: a route in
-/// ``open`` needs nothing; every other group requires a verified bearer token (401 without)
+/// ``open`` needs nothing; every other group requires a verified, unrevoked bearer token (401 without)
 /// and, with Redis, applies the per-principal rate limit and `Idempotency-Key`; a role group
 /// also requires the role (403 without).
 public struct ServiceRoutes {
@@ -19,7 +20,8 @@ public struct ServiceRoutes {
     init(router: Router<MaestroRequestContext>, verifier: TokenVerifier, redis: RedisClient?, configuration: ServiceConfiguration,
          openAPI: OpenAPIDocument?) {
         open = router.group()
-        signedIn = router.group().add(middleware: AuthenticationMiddleware(verifier: verifier))
+        signedIn = router.group().add(middleware: AuthenticationMiddleware(
+            verifier: verifier, revocations: redis.map { RevocationList(redis: $0, logger: Logger(label: "maestro.revocations")) }))
         if let redis {
             signedIn.add(middleware: RateLimitMiddleware(redis: redis, limit: configuration.rateLimit))
             signedIn.add(middleware: IdempotencyMiddleware(redis: redis))

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MaestroBus
 import MaestroDomain
+import MaestroEvents
 import MaestroKafka
 import MaestroPostgres
 import MaestroRedis
@@ -87,6 +88,12 @@ public enum ServiceRunner {
         for declaration in service.consumers {
             services.append(try declaration.consumer(configuration: configuration, producer: producer, logger: logger))
         }
+        // Every service applies governance's revocations to the shared deny list, so a revoked
+        // token stops working everywhere within moments of the event.
+        let revocations = RevocationList(redis: redis, logger: logger)
+        services.append(try ConsumerDeclaration.events("\(identity.name).\(RevocationList.consumerName)", topics: [.governanceEvents]) { event, _ in
+            try await revocations.apply(event)
+        }.consumer(configuration: configuration, producer: producer, logger: logger))
         services += service.workers
 
         let readiness: [ReadinessCheck] = [.postgres(postgres), .redis(redis),

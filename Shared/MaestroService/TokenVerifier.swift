@@ -106,8 +106,8 @@ public actor TokenVerifier {
             logger.debug("token rejected", metadata: ["reason": "issued by another issuer", "iss": .string(String(claims.iss.value.prefix(200)))])
             throw .unauthorized("The bearer token is invalid.")
         }
-        let principal = Principal(subject: claims.sub.value, tenant: claims.tenant,
-                                  roles: Set(claims.roles.map(Role.init(rawValue:))), tokenID: claims.jti.value)
+        let principal = Principal(subject: claims.sub.value, tenant: claims.tenant, roles: Set(claims.roles.map(Role.init(rawValue:))),
+                                  tokenID: claims.jti.value, issuedAt: claims.iat.value, principalID: claims.principalID, keyID: claims.keyID)
         remember(token, VerifiedToken(principal: principal, kid: kid, expires: claims.exp.value))
         return principal
     }

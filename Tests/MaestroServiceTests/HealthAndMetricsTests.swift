@@ -38,7 +38,9 @@ struct HealthAndMetricsTests {
         try await service.application.test(.router) { client in
             let started = ContinuousClock.now
             let response = try await client.execute(uri: "/health/ready", method: .get)
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // The hanging check (30 s) was cut at its timeout: the bound only tells the two apart,
+            // with room for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(25))
             #expect(response.status == .serviceUnavailable)
             let problem = try response.problem()
             #expect(problem.status == 503)

@@ -20,8 +20,10 @@ struct TestKeys {
     }
 
     func token(subject: String = "alice", tenant: String = "acme", roles: [String] = ["viewer"],
-               expiresIn: Int64 = 300, issuer: String = ServiceConfiguration.defaultTokenIssuer) async throws -> String {
-        try await key.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(expiresIn), issuer: issuer)
+               expiresIn: Int64 = 300, issuer: String = ServiceConfiguration.defaultTokenIssuer, principalID: String? = nil,
+               keyID: String? = nil) async throws -> String {
+        try await key.token(subject: subject, tenant: tenant, roles: roles, lifetime: .seconds(expiresIn), issuer: issuer,
+                            principalID: principalID, apiKeyID: keyID)
     }
 }
 

@@ -1,6 +1,7 @@
 """Small helpers for driving the services' HTTP APIs from the e2e tests with `requests`, and for
 reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode), and the
 governed promotion flow that several suites drive across the registry and governance."""
+import base64
 import json
 import re
 import time
@@ -43,6 +44,12 @@ def call(url, method, path, token=None, body=None, headers=None, **params):
     """One request; `headers` (e.g. a W3C `traceparent`) are sent along with the bearer token."""
     headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     return requests.request(method, f"{url}{path}", json=body, headers=headers, params=params or None, timeout=30)
+
+
+def claims(token):
+    """The claims of a JWT, read without verifying it."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def token_for(governance, api_key, headers=None):

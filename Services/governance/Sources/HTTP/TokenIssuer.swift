@@ -55,7 +55,8 @@ struct TokenIssuer: Sendable {
         await keys.add(ecdsa: try ES256PrivateKey(pem: pem), kid: JWKIdentifier(string: kid))
         let now = MaestroClaims.now()
         let claims = MaestroClaims(issuer: issuer, subject: key.principal.name, tenant: key.tenant, roles: roles, issuedAt: now,
-                                   expiresAt: now.addingTimeInterval(lifetime.seconds), id: UUIDv7.string())
+                                   expiresAt: now.addingTimeInterval(lifetime.seconds), id: UUIDv7.string(),
+                                   principalID: key.principal.id.uuidString.lowercased(), keyID: key.keyID.uuidString.lowercased())
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
