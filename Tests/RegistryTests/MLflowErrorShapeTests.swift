@@ -45,6 +45,24 @@ struct MLflowErrorShapeTests {
                 #expect(tooMany.status == .badRequest)
                 #expect(try tooMany.json["error_code"] == .string("INVALID_PARAMETER_VALUE"))
 
+                // A protected alias set through MLflow is an error the client raises, naming the pending promotion.
+                let model = "mlflow-protected"
+                #expect(try await client.execute(uri: "/api/2.0/mlflow/registered-models/create", method: .post, headers: .json(token),
+                                                 body: ByteBuffer(string: #"{"name":"\#(model)"}"#)).status == .ok)
+                #expect(try await client.execute(uri: "/api/2.0/mlflow/model-versions/create", method: .post, headers: .json(token),
+                                                 body: ByteBuffer(string: #"{"name":"\#(model)","source":"s3://m/1"}"#)).status == .ok)
+                let pending = try await client.execute(uri: "/api/2.0/mlflow/registered-models/alias", method: .post, headers: .json(token),
+                                                       body: ByteBuffer(string: #"{"name":"\#(model)","alias":"champion","version":"1"}"#))
+                #expect(pending.status == .forbidden)
+                #expect(try pending.json["error_code"] == .string("PERMISSION_DENIED"))
+                guard case .string(let message)? = try pending.json["message"] else { throw TestSetupError("no message") }
+                #expect(message.hasPrefix("Approval required: 'champion' of registered model 'mlflow-protected' is protected and did not move."))
+                let promotions = try await client.execute(uri: "/v1/models/\(model)/promotions", method: .get, headers: .bearer(token))
+                guard case .array(let items)? = try promotions.json["items"], case .object(let first)? = items.first, case .string(let id)? = first["id"] else {
+                    throw TestSetupError("no pending promotion")
+                }
+                #expect(message.contains(id))
+
                 // The native API keeps problem+json for the same failure.
                 let native = try await client.execute(uri: "/v1/models/nope", method: .get)
                 #expect(native.headers[.contentType] == "application/problem+json")

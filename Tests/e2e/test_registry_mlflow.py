@@ -147,3 +147,27 @@ def test_each_step_emits_its_cloudevent(client, brokers, unique):
     assert all(event["source"] == "/maestro/registry" and event["tenant"] == "default" and event["authid"] == "e2e" for event in seen)
     assert seen[1].data["version"] == 1 and seen[1].data["source"] == "s3://models/events/1"
     assert seen[2].data["alias"] == "candidate" and seen[2].data["version"] == 1
+
+
+def test_a_protected_alias_is_an_error_the_mlflow_client_raises(client, registry, unique):
+    """Setting `champion` through MLflow does not pretend it moved: the client raises
+    PERMISSION_DENIED naming the promotion that now waits for approval, and the alias stays unset."""
+    import requests
+
+    name = f"e2e-protected-{unique}"
+    client.create_registered_model(name)
+    client.create_model_version(name, "s3://models/protected/1")
+    with pytest.raises(RestException) as pending:
+        client.set_registered_model_alias(name, "champion", "1")
+    assert error_code(pending) == "PERMISSION_DENIED"
+    message = str(pending.value)
+    assert "Approval required" in message and "champion" in message, message
+    url, token = registry
+    promotions = requests.get(f"{url}/v1/models/{name}/promotions", headers={"Authorization": f"Bearer {token()}"}, timeout=10).json()["items"]
+    assert [p["state"] for p in promotions] == ["PENDING"]
+    assert promotions[0]["id"] in message, message
+    # Asking again names the same pending promotion; a look-alike is the same alias.
+    with pytest.raises(RestException) as again:
+        client.set_registered_model_alias(name, "Champion", "1")
+    assert promotions[0]["id"] in str(again.value)
+    assert client.get_registered_model(name).aliases == {}

@@ -106,8 +106,9 @@ extension MLflowAPI {
         return Self.empty
     }
 
-    /// A protected alias is not moved here either: the request opens a promotion, and the
-    /// answer is MLflow's empty success (the alias moves when governance approves).
+    /// A protected alias is not moved here either: the request opens (or finds) a promotion,
+    /// and the answer is an MLflow error the client raises, naming the pending promotion (the
+    /// alias moves when governance approves).
     @Sendable func setAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let caller = try context.caller
         let body = try await Self.body(request, context: context)
@@ -115,8 +116,9 @@ extension MLflowAPI {
         var validation = FieldValidation()
         RegistryRules.checkAlias(alias, into: &validation)
         try validation.validate()
-        _ = try await store.setAlias(caller, modelName: name, alias: alias, version: version, reason: nil)
+        let outcome = try await store.setAlias(caller, modelName: name, alias: alias, version: version, reason: nil)
         await cache?.invalidate(tenant: caller.tenant, model: name)
+        if case .pending(let promotion) = outcome { throw MLflowError.approvalRequired(promotion) }
         return Self.empty
     }
 

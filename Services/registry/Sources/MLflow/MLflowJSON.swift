@@ -101,6 +101,18 @@ struct MLflowError: Error, Encodable {
         self.status = status
     }
 
+    /// A protected alias (or stage) did not move: a promotion is pending approval. MLflow
+    /// clients raise this (`RestException: PERMISSION_DENIED: …`) instead of reporting a move
+    /// that did not happen; the message names the pending promotion.
+    static func approvalRequired(_ promotion: Promotion) -> MLflowError {
+        let id = promotion.id.uuidString.lowercased()
+        return MLflowError(errorCode: "PERMISSION_DENIED", message: """
+            Approval required: '\(promotion.alias)' of registered model '\(promotion.modelName)' is protected and did not move. \
+            Promotion \(id) to version \(promotion.version) is pending approval in governance \
+            (GET /v1/models/\(promotion.modelName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? promotion.modelName)/promotions).
+            """, status: .forbidden)
+    }
+
     init(_ error: RegistryError) {
         switch error {
         case .notFound: self.init(errorCode: "RESOURCE_DOES_NOT_EXIST", message: error.description, status: .notFound)
