@@ -59,8 +59,10 @@ public struct RevocationList: Sendable {
 
     /// Records a revocation at `time` (the latest of several wins), kept for ``retention``.
     func revoke(key: String, at time: Date) async throws(RedisError) {
+        // The exact time: a token's `iat` is whole seconds, so one issued in the revocation's own
+        // second is refused (`iat <= time`) and one from the next second on is not.
         _ = try await redis.evalsha(Self.keepLatest, keys: [key],
-                                    arguments: [String(time.timeIntervalSince1970.rounded(.up)), String(Self.retention.components.seconds)])
+                                    arguments: [String(time.timeIntervalSince1970), String(Self.retention.components.seconds)])
     }
 
     /// KEYS[1]: the entry; ARGV: the revocation time (epoch seconds), the TTL in seconds.

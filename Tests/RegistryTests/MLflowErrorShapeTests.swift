@@ -63,6 +63,14 @@ struct MLflowErrorShapeTests {
                 }
                 #expect(message.contains(id))
 
+                // A number beyond Int64 where a version belongs is refused, not a crash.
+                for version in ["-1e300", "1e300", "9223372036854775808", "1.5"] {
+                    let huge = try await client.execute(uri: "/api/2.0/mlflow/registered-models/alias", method: .post, headers: .json(token),
+                                                        body: ByteBuffer(string: #"{"name":"\#(model)","alias":"candidate","version":\#(version)}"#))
+                    #expect(huge.status == .badRequest, "\(version)")
+                    #expect(try huge.json["error_code"] == .string("INVALID_PARAMETER_VALUE"), "\(version)")
+                }
+
                 // The native API keeps problem+json for the same failure.
                 let native = try await client.execute(uri: "/v1/models/nope", method: .get)
                 #expect(native.headers[.contentType] == "application/problem+json")

@@ -22,7 +22,9 @@ struct MLflowParameters: Sendable {
         if let query { return query[name] }
         switch json[name] {
         case .string(let value)?: return value
-        case .number(let value)?: return value.rounded() == value ? String(Int64(value)) : String(value)
+        // A whole number in Int64's range reads as an integer (`3`, not `3.0`); any other
+        // number (fractions, 1e300) keeps its own text, for the caller's check to refuse.
+        case .number(let value)?: return value.rounded() == value ? Int64(exactly: value).map { String($0) } ?? String(value) : String(value)
         case .bool(let value)?: return String(value)
         default: return nil
         }
