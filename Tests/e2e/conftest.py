@@ -1,6 +1,8 @@
 """Black-box tests of the running bus, driven the way users drive it: the maestro CLI,
 confluent-kafka, the cloudevents SDK and kcat. `make test` provides the environment."""
 import contextlib
+from collections import namedtuple
+from urllib.parse import urlsplit
 import os
 import subprocess
 import uuid
@@ -191,3 +193,31 @@ def traced(maestro_bin, brokers, tmp_path_factory):
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200",
             "OTEL_TRACES_SAMPLER": "parentbased_always_on"}) as services:
         yield (*services, receiver)
+
+
+Services = namedtuple("Services", "governance registry audit admin_key")
+
+
+@pytest.fixture(scope="module")
+def services(maestro_bin, brokers, tmp_path_factory):
+    """Per module: the services of `governed`, and maestro-audit trusting governance's tokens, on a database
+    of its own and on a Redis database of its own (so only its own revocation consumer can
+    refuse a token there)."""
+    home = tmp_path_factory.mktemp("revocation")
+    with _governance_and_registry(maestro_bin, brokers, home) as (governance, registry, admin_key):
+        admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
+        database = f"e2e_audit_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True, capture_output=True)
+        process, audit, log_path = _start(os.path.join(os.path.dirname(maestro_bin), "maestro-audit"), {
+            "MAESTRO_POSTGRES_URL": admin_url.rsplit("/", 1)[0] + f"/{database}?sslmode=disable",
+            "MAESTRO_REDIS_URL": urlsplit(_required("MAESTRO_REDIS_URL"))._replace(path="/7").geturl(),
+            "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{database}-",
+            "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_GOVERNANCE_ISSUER": governance,
+            "MAESTRO_JWKS_URL": f"{governance}/.well-known/jwks.json", "MAESTRO_JWKS_FILE": None,
+            "MAESTRO_AUDIT_SIGNING_KEY_FILE": str(home / "audit-signing.key")}, home, "audit")
+        try:
+            yield Services(governance, registry, audit, admin_key)
+        finally:
+            process.terminate()
+            status = process.wait(timeout=60)
+        assert status == 0, log_path.read_text()[-2000:]

@@ -4,17 +4,11 @@ on the registry, governance and audit refuse (401) every token issued for that p
 that key up to the revocation. Audit runs on a Redis database of its own, so its refusal is
 its own consumer's doing. Every poll runs every 50 ms for at most 15 s; each latency, from
 the revoking call's answer to a service's first refusal, is printed and kept in `LATENCIES`."""
-import os
-import subprocess
 import time
-import uuid
-from collections import namedtuple
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from conftest import _governance_and_registry, _required, _start
 from maestro_api import another_key, call, claims, service_account, setup, token_for
 
 REVOKED = "The bearer token has been revoked."
@@ -22,34 +16,6 @@ POLL_BOUND = 15.0  # seconds; a bound for the poll, not a timing target
 POLL_INTERVAL = 0.05
 # (test, service, seconds from the revoking call's answer to the service's first 401)
 LATENCIES: list[tuple[str, str, float]] = []
-
-Services = namedtuple("Services", "governance registry audit admin_key")
-
-
-@pytest.fixture(scope="module")
-def services(maestro_bin, brokers, tmp_path_factory):
-    """The services of `governed`, and maestro-audit trusting governance's tokens, on a database
-    of its own and on a Redis database of its own (so only its own revocation consumer can
-    refuse a token there)."""
-    home = tmp_path_factory.mktemp("revocation")
-    with _governance_and_registry(maestro_bin, brokers, home) as (governance, registry, admin_key):
-        admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
-        database = f"e2e_audit_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True, capture_output=True)
-        process, audit, log_path = _start(os.path.join(os.path.dirname(maestro_bin), "maestro-audit"), {
-            "MAESTRO_POSTGRES_URL": admin_url.rsplit("/", 1)[0] + f"/{database}?sslmode=disable",
-            "MAESTRO_REDIS_URL": urlsplit(_required("MAESTRO_REDIS_URL"))._replace(path="/7").geturl(),
-            "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{database}-",
-            "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_GOVERNANCE_ISSUER": governance,
-            "MAESTRO_JWKS_URL": f"{governance}/.well-known/jwks.json", "MAESTRO_JWKS_FILE": None,
-            "MAESTRO_AUDIT_SIGNING_KEY_FILE": str(home / "audit-signing.key")}, home, "audit")
-        try:
-            yield Services(governance, registry, audit, admin_key)
-        finally:
-            process.terminate()
-            status = process.wait(timeout=60)
-        assert status == 0, log_path.read_text()[-2000:]
-
 
 @pytest.fixture(scope="module")
 def admin(services):
