@@ -3,7 +3,10 @@
 # release maestro-governance: the token exchange (POST /v1/tokens: key lookup, SHA-256 compare,
 # roles, ES256 signature) and the OAuth token endpoint (POST /oauth/token, client credentials
 # by HTTP Basic: the same work plus form parsing) p50/p99 with wrk at 1 and 4 connections. The
-# token request rate limits are raised out of the way: the bench measures the work, not the limit. The verification side (an
+# token request rate limits are raised out of the way: the bench measures the work, not the limit.
+# Then the revocation latency: a release maestro-registry trusts governance's tokens, and for
+# BENCH_REVOCATIONS (default 50) keys, each token's key is revoked and the registry polled
+# until it refuses the token (Benchmarks/revocation/latency.py); p50/p99/max, target p99 <= 2 s. The verification side (an
 # authenticated route with cached JWKS) is the HTTP kit figure of scripts/bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,7 @@ test_dir=.maestro/bench-governance
 rm -rf "$test_dir"
 mkdir -p "$test_dir/run"
 swift build -c release --product maestro-governance
+swift build -c release --product maestro-registry
 swift build -c release --product maestro
 bin=.build/release
 
@@ -43,3 +47,20 @@ for route in "/v1/tokens token" "/oauth/token oauth"; do
             "$(awk '/Non-2xx/ {print $5}' "$test_dir/wrk.txt" | grep . || echo 0)"
     done
 done
+
+# Revocation latency: governance's event, through the embedded broker, to the registry's refusal.
+registry_port=${BENCH_REVOCATION_REGISTRY_PORT:-7195}
+psql "$MAESTRO_TEST_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE registry_revocation_bench"
+MAESTRO_HTTP_PORT=$registry_port MAESTRO_POSTGRES_URL="${MAESTRO_TEST_POSTGRES_ADMIN_URL%/*}/registry_revocation_bench?sslmode=disable" \
+    MAESTRO_KAFKA_BROKERS="$bootstrap" MAESTRO_LOG_LEVEL=warning MAESTRO_JWKS_URL="http://127.0.0.1:$port/.well-known/jwks.json" \
+    MAESTRO_RATE_LIMIT_RPS=1000000 MAESTRO_RATE_LIMIT_BURST=1000000 "$bin/maestro-registry" >"$test_dir/registry.log" 2>&1 &
+pids+=($!)
+wait_until_ready maestro-registry "$registry_port" "$test_dir/registry.log"
+venv=.maestro/bench-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import requests" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "requests==$(awk -F'==' '/^requests==/ {print $2}' Tests/e2e/requirements.txt)"
+fi
+echo
+printf "%-30s %5s %11s %11s %11s\n" "governance -> registry" "keys" "p50" "p99" "max"
+"$venv/bin/python" Benchmarks/revocation/latency.py "http://127.0.0.1:$port" "http://127.0.0.1:$registry_port" "$BENCH_API_KEY" "${BENCH_REVOCATIONS:-50}"
