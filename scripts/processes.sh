@@ -2,9 +2,14 @@
 # Background processes go in `pids`; other stop commands (e.g. pg_ctl stop) in `cleanups`.
 pids=()
 cleanups=()
+# Newest first, each stopped before the next: services leave their consumer groups while the
+# broker they use still runs.
 stop_started() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local index
+    for ((index = ${#pids[@]} - 1; index >= 0; index--)); do
+        kill "${pids[index]}" 2>/dev/null || true
+        wait "${pids[index]}" 2>/dev/null || true
+    done
     for command in "${cleanups[@]}"; do bash -c "$command" || true; done
 }
 trap stop_started EXIT

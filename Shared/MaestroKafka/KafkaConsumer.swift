@@ -296,18 +296,39 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
-    /// Commits stored offsets and leaves the group. Idempotent.
+    /// How long closing may wait for the group coordinator. With the cluster unreachable the
+    /// final commit and the leave would wait for ever; past this the consumer gives up on
+    /// them (the group then rebalances after its session timeout, and the next member resumes
+    /// from the last committed offsets: records are redelivered, never lost).
+    static let closeTimeout: Duration = .seconds(10)
+
+    /// Commits stored offsets and leaves the group, waiting at most ``closeTimeout``. Idempotent.
     private func close() async {
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
         let client = self.client
         let logger = self.logger
-        await worker.submit {
-            let commit = rd_kafka_commit(client.handle, nil, 0)
-            if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
-                logger.warning("final offset commit failed", metadata: ["error": "\(KafkaError(commit))"])
+        let closed = Atomic<Bool>(false)
+        let closing = Task { [worker] in
+            await worker.submit {
+                let commit = rd_kafka_commit(client.handle, nil, 0)
+                if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    logger.warning("final offset commit failed", metadata: ["error": "\(KafkaError(commit))"])
+                }
+                rd_kafka_consumer_close(client.handle)
+                closed.store(true, ordering: .releasing)
             }
-            rd_kafka_consumer_close(client.handle)
         }
+        let deadline = ContinuousClock.now + Self.closeTimeout
+        while !closed.load(ordering: .acquiring) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard closed.load(ordering: .acquiring) else {
+            // The poll thread stays blocked in librdkafka; the process is about to exit.
+            logger.warning("the consumer could not commit and leave its group within \(Self.closeTimeout): the Kafka cluster is unreachable; its records will be redelivered")
+            _ = closing
+            return
+        }
+        await closing.value
         worker.stop()
     }
 }

@@ -121,4 +121,33 @@ struct AdminTests {
             (error as? KafkaError)?.name == "CONFIGURATION" && (error as? KafkaError)?.message.contains("no.such.property") == true
         }
     }
+
+    @Test("a consumer stopping while the cluster is unreachable gives up on its final commit after the close timeout instead of hanging; the records come again")
+    func closeWithTheBrokerDown() async throws {
+        let topic = KafkaTestSupport.uniqueName("close-down")
+        let broker = try KafkaTestSupport.makeBroker(topics: [topic: 1])
+        let producer = try KafkaTestSupport.makeProducer(broker.bootstrapServers)
+        _ = await producer.send((0..<5).map { KafkaProducerMessage(topic: topic, key: "k", value: Array("\($0)".utf8)) })
+        await producer.close()
+        let group = KafkaTestSupport.uniqueName("close-down-group")
+        let collected = Collector<KafkaConsumerMessage>()
+        var configuration = KafkaTestSupport.consumerConfiguration(broker.bootstrapServers, group: group, topics: [topic])
+        configuration.properties["auto.commit.interval.ms"] = "600000"
+        let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTestSupport.logger) { collected.append($0) }
+        let running = Task { try await consumer.run() }
+        try await KafkaTestSupport.waitUntil(timeout: .seconds(30)) { collected.count >= 5 }
+        #expect(collected.count == 5)
+
+        broker.setDown()
+        let stopping = ContinuousClock.now
+        consumer.triggerShutdown()
+        try await running.value
+        // Bounded by the close timeout (10 s), where it used to wait for the coordinator for ever;
+        // the margin is for a loaded machine.
+        #expect(ContinuousClock.now - stopping < .seconds(40))
+
+        broker.setUp()
+        let again = try await KafkaTestSupport.consume(broker.bootstrapServers, topics: [topic], group: group, count: 5)
+        #expect(again.count == 5, "nothing was committed, so the group gets every record again")
+    }
 }
