@@ -113,8 +113,9 @@ public enum ServiceRunner {
     ///
     /// Middleware, outermost first: tracing (a server span per request, named by its route
     /// template, continuing an incoming `traceparent`), request id, access log, metrics, problem
-    /// mapping, the NUL guard on path and query (``TextGuard``), body size limit; then, per route group (``ServiceRoutes``), authentication, the
-    /// rate limit, `Idempotency-Key` and role requirements.
+    /// mapping, the NUL guard on path and query (``TextGuard``), body size limit; then, per
+    /// route group (``ServiceRoutes``), authentication (with revocations), the rate limit,
+    /// `Idempotency-Key` and role requirements.
     public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
                                                               redis: RedisClient?, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
                                                               logger: Logger) -> Router<MaestroRequestContext> {

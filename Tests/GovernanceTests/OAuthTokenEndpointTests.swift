@@ -283,6 +283,10 @@ struct OAuthTokenEndpointTests {
                 let response = try await api.oauthToken("grant_type=client_credentials", headers: Self.basic(prefix, governance.adminKey))
                 let token = try #require(string(try response.json["access_token"]))
                 #expect(try Self.claims(of: token)["iss"] == .string("https://sso.example.com/maestro"))
+                // The document names exactly the claims a token carries.
+                let listed = try await api.client.execute(uri: "/.well-known/openid-configuration", method: .get).json["claims_supported"]
+                guard case .array(let names)? = listed else { throw TestSetupError("no claims_supported") }
+                #expect(Set(names.compactMap { string($0) }) == Set(try Self.claims(of: token).keys))
                 #expect(try await api.me(token)["subject"] == .string("admin"))
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MaestroDomain
+import MaestroEvents
 import MaestroService
 
 /// Standard sign-in, so OAuth 2.0 and OpenID Connect clients authenticate unchanged:
@@ -103,15 +104,21 @@ struct OAuthTokenBody: Encodable {
 /// endpoint (no browser sign-in), so no grant uses one.
 struct ProviderMetadata: Encodable {
     let issuer: String
-    var tokenEndpoint: String { issuer + "/oauth/token" }
-    var jwksURI: String { issuer + "/.well-known/jwks.json" }
+    let tokenEndpoint: String
+    let jwksURI: String
     let grantTypesSupported = OAuthTokenRequest.grantTypes
     let tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     let idTokenSigningAlgValuesSupported = ["ES256"]
-    let scopesSupported = ["viewer", "editor", "approver", "admin"]
+    let scopesSupported = GovernanceEvent.Role.allCases.map(\.rawValue)
     let responseTypesSupported = ["token"]
     let subjectTypesSupported = ["public"]
-    let claimsSupported = ["iss", "sub", "tenant", "roles", "exp", "iat", "jti"]
+    let claimsSupported = ["iss", "sub", "tenant", "roles", "exp", "iat", "jti", "principal_id", "key_id"]
+
+    init(issuer: String) {
+        self.issuer = issuer
+        tokenEndpoint = issuer + "/oauth/token"
+        jwksURI = issuer + "/.well-known/jwks.json"
+    }
 
     enum CodingKeys: String, CodingKey {
         case issuer, tokenEndpoint = "token_endpoint", jwksURI = "jwks_uri", grantTypesSupported = "grant_types_supported"
@@ -119,19 +126,5 @@ struct ProviderMetadata: Encodable {
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported", scopesSupported = "scopes_supported"
         case responseTypesSupported = "response_types_supported", subjectTypesSupported = "subject_types_supported"
         case claimsSupported = "claims_supported"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(issuer, forKey: .issuer)
-        try container.encode(tokenEndpoint, forKey: .tokenEndpoint)
-        try container.encode(jwksURI, forKey: .jwksURI)
-        try container.encode(grantTypesSupported, forKey: .grantTypesSupported)
-        try container.encode(tokenEndpointAuthMethodsSupported, forKey: .tokenEndpointAuthMethodsSupported)
-        try container.encode(idTokenSigningAlgValuesSupported, forKey: .idTokenSigningAlgValuesSupported)
-        try container.encode(scopesSupported, forKey: .scopesSupported)
-        try container.encode(responseTypesSupported, forKey: .responseTypesSupported)
-        try container.encode(subjectTypesSupported, forKey: .subjectTypesSupported)
-        try container.encode(claimsSupported, forKey: .claimsSupported)
     }
 }
