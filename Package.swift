@@ -145,6 +145,7 @@ let package = Package(
         sharedModule("MaestroBus", dependencies: [
             "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroPostgres", "MaestroTracing",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -220,7 +221,7 @@ let package = Package(
 
         .target(
             name: "MaestroTestSupport",
-            dependencies: ["MaestroKafka", "MaestroPostgres", "MaestroTracing", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["MaestroKafka", "MaestroBus", "MaestroEvents", "MaestroPostgres", "MaestroTracing", .product(name: "Logging", package: "swift-log"),
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "OTel", package: "swift-otel"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

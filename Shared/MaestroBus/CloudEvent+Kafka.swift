@@ -18,6 +18,7 @@ extension CloudEvent {
         static let correlationId = "ce_correlationid"
         static let causationId = "ce_causationid"
         static let traceParent = "ce_traceparent"
+        static let signature = "ce_signature"
         static let contentType = "content-type"
     }
 
@@ -41,6 +42,7 @@ extension CloudEvent {
         add(Header.correlationId, correlationId)
         add(Header.causationId, causationId)
         add(Header.traceParent, traceParent)
+        add(Header.signature, signature)
         return KafkaProducerMessage(topic: topic, key: key, value: data, headers: headers)
     }
 
@@ -81,7 +83,7 @@ extension CloudEvent {
                   dataContentType: contentType, dataSchema: headers.string(Header.dataSchema),
                   tenant: headers.string(Header.tenant), authId: headers.string(Header.authId),
                   correlationId: headers.string(Header.correlationId), causationId: headers.string(Header.causationId),
-                  traceParent: traceParent, data: message.value)
+                  traceParent: traceParent, signature: headers.string(Header.signature), data: message.value)
     }
 }
 

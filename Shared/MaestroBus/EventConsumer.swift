@@ -26,6 +26,9 @@ public struct EventRejection: Error, Sendable, CustomStringConvertible {
 public struct ReceivedBatch: Sendable {
     public let messages: [KafkaConsumerMessage]
     public let receivedAt: Date
+    /// For a consumer with a verifier, what each record's signature proves (``EventProvenance``),
+    /// by index; nil for a record that is not a CloudEvent. Empty without a verifier.
+    public var provenance: [EventProvenance?] = []
 }
 
 /// Settings of an ``EventConsumer``.
@@ -60,6 +63,9 @@ public struct EventConsumerConfiguration: Sendable {
 /// For each record, in partition order:
 /// - a record that is not a valid CloudEvent, whose data is not JSON, or whose data fails
 ///   its type's JSON Schema goes to `maestro.dlq` with the error headers below;
+/// - with a verifier, an event from a Maestro service's topic whose signature does not prove
+///   that service produced it (``EventProvenance``: unsigned, unknown key, wrong producer,
+///   altered) goes to `maestro.dlq` with the reason, and has no effect;
 /// - otherwise the handler runs. If it throws ``EventRejection``, `DecodingError`,
 ///   ``CloudEventError`` or a domain's refusal (`DomainError`, except an internal-state one)
 ///   the record goes to `maestro.dlq`; any other error is transient and
@@ -78,7 +84,10 @@ public final class EventConsumer: Service, Sendable {
     private let consumer: KafkaConsumer
     private let stopping: StopFlag
 
-    public init(configuration: EventConsumerConfiguration, producer: KafkaProducer, logger: Logger, handler: @escaping Handler) throws(KafkaError) {
+    /// - Parameter verifier: checks the producer of events from Maestro services' topics; nil
+    ///   for a consumer that acts on nothing another domain decided.
+    public init(configuration: EventConsumerConfiguration, producer: KafkaProducer, verifier: EventVerifier? = nil, logger: Logger,
+                handler: @escaping Handler) throws(KafkaError) {
         let stopping = StopFlag()
         let deadLetters = DeadLetterPublisher(consumerName: configuration.name, producer: producer)
         let retry = RetryPolicy(initial: configuration.initialRetryDelay, max: configuration.maxRetryDelay, stopping: stopping)
@@ -91,7 +100,8 @@ public final class EventConsumer: Service, Sendable {
             try await withSpanWhenRecording("process \(message.topic)", context: TraceContext.context(continuing: message.traceParent),
                                             ofKind: .consumer) { span in
                 span?.attributes.setProcessing(message, group: group)
-                try await EventConsumer.process(message, span: span, handler: handler, deadLetters: deadLetters, retry: retry, logger: pipelineLogger)
+                try await EventConsumer.process(message, span: span, verifier: verifier, handler: handler, deadLetters: deadLetters, retry: retry,
+                                                logger: pipelineLogger)
             }
         }
     }
@@ -101,7 +111,10 @@ public final class EventConsumer: Service, Sendable {
     /// retried with capped exponential backoff, never skipped, and with the same
     /// ``ReceivedBatch/receivedAt`` each time; offsets are stored only after the handler
     /// returns, so every record is handled at least once (with an inbox, once).
-    public init(records configuration: EventConsumerConfiguration, logger: Logger,
+    ///
+    /// With a verifier, the batch carries each record's ``ReceivedBatch/provenance``; a key set
+    /// that cannot be loaded fails the batch like its handler would (it is retried).
+    public init(records configuration: EventConsumerConfiguration, verifier: EventVerifier? = nil, logger: Logger,
                 handler: @escaping @Sendable (ReceivedBatch) async throws -> Void) throws(KafkaError) {
         let stopping = StopFlag()
         let retry = RetryPolicy(initial: configuration.initialRetryDelay, max: configuration.maxRetryDelay, stopping: stopping)
@@ -111,7 +124,7 @@ public final class EventConsumer: Service, Sendable {
         let group = configuration.kafka.groupId
         self.stopping = stopping
         self.consumer = try KafkaConsumer.batched(configuration: configuration.kafka, logger: logger) { messages in
-            let batch = ReceivedBatch(messages: messages, receivedAt: Date())
+            var batch = ReceivedBatch(messages: messages, receivedAt: Date())
             let topics = Set(messages.map(\.topic)).sorted().joined(separator: ",")
             // A batch has many causes: its span starts a trace of its own, linked to each record's.
             try await withSpanWhenRecording("process \(topics)", context: .topLevel, ofKind: .consumer) { span in
@@ -124,7 +137,17 @@ public final class EventConsumer: Service, Sendable {
                         span.addLink(SpanLink(context: TraceContext.context(continuing: traceParent), attributes: [:]))
                     }
                 }
-                try await retry.untilDone(logger: pipelineLogger) { try await handler(batch) }
+                try await retry.untilDone(logger: pipelineLogger) {
+                    if let verifier, batch.provenance.isEmpty {
+                        var provenance: [EventProvenance?] = []
+                        for message in messages {
+                            guard let event = try? CloudEvent(kafkaMessage: message) else { provenance.append(nil); continue }
+                            provenance.append(try await verifier.provenance(of: event, topic: message.topic))
+                        }
+                        batch.provenance = provenance
+                    }
+                    try await handler(batch)
+                }
             }
         }
     }
@@ -143,8 +166,8 @@ public final class EventConsumer: Service, Sendable {
         consumer.triggerShutdown()
     }
 
-    private static func process(_ message: KafkaConsumerMessage, span: (any Span)?, handler: Handler, deadLetters: DeadLetterPublisher,
-                                retry: RetryPolicy, logger: Logger) async throws {
+    private static func process(_ message: KafkaConsumerMessage, span: (any Span)?, verifier: EventVerifier?, handler: Handler,
+                                deadLetters: DeadLetterPublisher, retry: RetryPolicy, logger: Logger) async throws {
         let event: CloudEvent
         do {
             event = try CloudEvent(kafkaMessage: message)
@@ -161,6 +184,17 @@ public final class EventConsumer: Service, Sendable {
                 let error = "data fails the schema of \(event.type): " + violations.prefix(5).map(\.description).joined(separator: "; ")
                 return try await retry.untilDone(logger: logger) {
                     try await deadLetters.publish(message, reason: .schemaViolation, error: error, span: span, logger: logger)
+                }
+            }
+        }
+        if let verifier, Topic.named(message.topic)?.owningService != nil {
+            var provenance = EventProvenance.unsigned
+            // An unreachable key set is transient: the record waits, it is not judged.
+            try await retry.untilDone(logger: logger) { provenance = try await verifier.provenance(of: event, topic: message.topic) }
+            span?.attributes["maestro.event.provenance"] = provenance.status
+            if let problem = provenance.problem {
+                return try await retry.untilDone(logger: logger) {
+                    try await deadLetters.publish(message, reason: .unverified, error: "producer not verified: \(problem)", span: span, logger: logger)
                 }
             }
         }
@@ -201,6 +235,7 @@ struct DeadLetterPublisher: Sendable {
         case undecodable
         case rejected
         case domainRefusal = "domain_refusal"
+        case unverified
     }
 
     func publish(_ message: KafkaConsumerMessage, reason: Reason, error: String, span: (any Span)?, logger: Logger) async throws(KafkaError) {

@@ -22,6 +22,9 @@ import Tracing
 /// - **Outages.** Broker or database failures are retried with capped backoff; the backlog
 ///   drains when they recover.
 ///
+/// - **Signed.** With a signer, every event is signed (``EventSignature``) as it is
+///   published, and nothing is published until governance has registered the signer's key.
+///
 /// Wakes on LISTEN/NOTIFY, with a polling fallback. Reports `maestro_outbox_backlog`,
 /// `maestro_outbox_oldest_unsent_age_seconds` and `maestro_outbox_publish_latency_seconds`
 /// (commit to acknowledgement). Each batch is a producer span, `send <topic>`, of its own
@@ -40,6 +43,7 @@ public final class OutboxRelay: Service, Sendable {
 
     private let client: PostgresClient
     private let producer: KafkaProducer
+    private let signer: EventSigner?
     private let outbox: Outbox
     private let configuration: Configuration
     private let logger: Logger
@@ -49,9 +53,11 @@ public final class OutboxRelay: Service, Sendable {
     private let oldestAgeGauge: Gauge
     private let latencyTimer: Metrics.Timer
 
-    public init(client: PostgresClient, producer: KafkaProducer, settings: PostgresSettings, configuration: Configuration = .init(), logger: Logger) {
+    public init(client: PostgresClient, producer: KafkaProducer, settings: PostgresSettings, signer: EventSigner? = nil,
+                configuration: Configuration = .init(), logger: Logger) {
         self.client = client
         self.producer = producer
+        self.signer = signer
         self.outbox = Outbox(settings: settings)
         self.configuration = configuration
         self.logger = logger
@@ -97,6 +103,11 @@ public final class OutboxRelay: Service, Sendable {
                 await stopping.wait(timeout: configuration.pollInterval)
             }
             guard !stop.isSet else { return }
+            if let signer, !signer.isRegistered {
+                logger.info("outbox relay waits until governance has the service's event key", metadata: ["schema": "\(outbox.schema)"])
+                await signer.waitUntilRegistered { stop.isSet }
+                guard !stop.isSet else { return }
+            }
             defer { logger.debug("outbox relay stopped leading", metadata: ["schema": "\(outbox.schema)"]) }
             let notifications = try await connection.listen(outbox.notifyChannel)
             let doorbell = self.doorbell
@@ -148,9 +159,10 @@ public final class OutboxRelay: Service, Sendable {
         var rows: [Row] = []
         for try await (id, topic, key, ceId, type, source, subject, time, dataSchema, tenant, authId, correlationId, causationId, traceParent, data, createdAt)
             in result.decode((Int64, String, String, String, String, String, String?, Date, String?, String?, String?, String?, String?, String?, ByteBuffer, Date).self) {
-            let event = CloudEvent(id: ceId, source: source, type: type, time: time, subject: subject, dataSchema: dataSchema,
+            var event = CloudEvent(id: ceId, source: source, type: type, time: time, subject: subject, dataSchema: dataSchema,
                                    tenant: tenant, authId: authId, correlationId: correlationId, causationId: causationId,
                                    traceParent: traceParent, data: Array(buffer: data))
+            if let signer { event = signer.sign(event) }
             rows.append(Row(id: id, message: event.kafkaMessage(topic: topic, key: key), traceParent: traceParent, createdAt: createdAt))
         }
         guard !rows.isEmpty else {

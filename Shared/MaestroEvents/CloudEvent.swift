@@ -5,7 +5,8 @@ import Foundation
 /// Required attributes (`id`, `source`, `specversion`, `type`) are always present; Maestro's
 /// own events also always carry `time`, `subject`, `dataschema` and `tenant`. The
 /// extensions `tenant`, `authid`, `correlationid`, `causationid` and `traceparent` carry
-/// tenancy, the acting principal, saga chains and W3C trace context.
+/// tenancy, the acting principal, saga chains and W3C trace context; `signature` proves which
+/// service produced the event (`EventSignature` in MaestroBus).
 public struct CloudEvent: Sendable, Hashable {
     public static let specVersion = "1.0"
     public static let jsonContentType = "application/json"
@@ -24,13 +25,16 @@ public struct CloudEvent: Sendable, Hashable {
     public var correlationId: String?
     public var causationId: String?
     public var traceParent: String?
+    /// The producer's detached JWS over the other attributes and the data; absent on events
+    /// from outside Maestro (the ingest topics) and from tools.
+    public var signature: String?
     /// The JSON `data`.
     public var data: [UInt8]
 
     public init(id: String = UUIDv7.string(), source: String, type: String, time: Date? = Date(), subject: String? = nil,
                 dataContentType: String = CloudEvent.jsonContentType, dataSchema: String? = nil, tenant: String? = nil,
                 authId: String? = nil, correlationId: String? = nil, causationId: String? = nil, traceParent: String? = nil,
-                data: [UInt8]) {
+                signature: String? = nil, data: [UInt8]) {
         self.id = id
         self.source = source
         self.type = type
@@ -43,6 +47,7 @@ public struct CloudEvent: Sendable, Hashable {
         self.correlationId = correlationId
         self.causationId = causationId
         self.traceParent = traceParent
+        self.signature = signature
         self.data = data
     }
 

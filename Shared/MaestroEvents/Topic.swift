@@ -41,6 +41,13 @@ extension Topic {
     public static let ingestLineage = Topic(name: "maestro.ingest.lineage", partitions: 6, keyRule: "run key", producer: "OpenLineage Kafka transport", format: .openLineage)
     public static let deadLetters = Topic(name: "maestro.dlq", partitions: 3, keyRule: "original key", producer: "every consumer")
 
+    /// The Maestro service that alone publishes to this topic and signs its events; nil for
+    /// the ingest topics (outside producers, unsigned) and the dead-letter topic.
+    public var owningService: String? {
+        [Topic.registryEvents, .governanceEvents, .auditEvents, .catalogEvents, .featureStoreEvents, .driftEvents, .costEvents]
+            .contains(self) ? producer : nil
+    }
+
     /// Every topic of the contract, in the order of `asyncapi.yaml`.
     public static let catalog: [Topic] = [
         .registryEvents, .governanceEvents, .auditEvents, .catalogEvents, .featureStoreEvents,

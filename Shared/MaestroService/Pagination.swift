@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MaestroBus
 import MaestroDomain
 
 /// What a list request asked for: a page size, capped at a hard maximum, and the cursor

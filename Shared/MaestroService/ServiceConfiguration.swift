@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 import MaestroDomain
 import MaestroPostgres
@@ -56,6 +59,16 @@ public struct ServiceConfiguration: Sendable {
     /// request holds the database for longer. Migrations are not limited.
     public var statementTimeout: Duration
     public var keySource: KeySource
+    /// Governance's event key set, which checks who produced an event
+    /// (`MAESTRO_EVENT_KEYS_URL` or `MAESTRO_EVENT_KEYS_FILE`; `<issuer>/v1/event-keys` unless set).
+    public var eventKeySource: KeySource
+    /// The file holding this service's Ed25519 event key (`MAESTRO_EVENT_SIGNING_KEY_FILE`;
+    /// `.maestro/keys/<service>-events.key` unless set), created with a new key if missing.
+    public var eventSigningKeyFile: String?
+    /// The API key of this service's service account in governance (`MAESTRO_SERVICE_ACCOUNT_KEY`):
+    /// the service registers its event key with it at start. Without it, the service's events
+    /// carry a signature no consumer can verify.
+    public var serviceAccountKey: String?
     /// The issuer every access token must name in its `iss` claim (`MAESTRO_GOVERNANCE_ISSUER`):
     /// governance's public URL, which it also writes into the tokens it issues and into its
     /// discovery document. A token from any other issuer is refused.
@@ -104,8 +117,12 @@ public struct ServiceConfiguration: Sendable {
         postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
         statementTimeout = .milliseconds(reader.integer("MAESTRO_POSTGRES_STATEMENT_TIMEOUT_MS", default: Self.defaultStatementTimeoutMilliseconds, in: 100...3_600_000))
-        keySource = reader.keySource()
+        keySource = reader.keySource(url: "MAESTRO_JWKS_URL", file: "MAESTRO_JWKS_FILE", default: .file(Self.defaultJWKSFile))
         tokenIssuer = reader.issuer()
+        eventKeySource = reader.keySource(url: "MAESTRO_EVENT_KEYS_URL", file: "MAESTRO_EVENT_KEYS_FILE",
+                                          default: URL(string: tokenIssuer + "/v1/event-keys").map { .url($0) } ?? .file(".maestro/keys/event-keys.json"))
+        eventSigningKeyFile = reader.value("MAESTRO_EVENT_SIGNING_KEY_FILE")
+        serviceAccountKey = reader.value("MAESTRO_SERVICE_ACCOUNT_KEY")
         logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
         logFormat = reader.choice("MAESTRO_LOG_FORMAT", default: .text, LogFormat.allCases.map(\.rawValue), LogFormat.init(rawValue:))
         maxBodyBytes = reader.integer("MAESTRO_HTTP_MAX_BODY_BYTES", default: Self.defaultMaxBodyBytes, in: 1...(256 << 20))
@@ -309,21 +326,46 @@ public struct SettingsReader {
         return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
     }
 
-    mutating func keySource() -> ServiceConfiguration.KeySource {
-        switch (value("MAESTRO_JWKS_URL"), value("MAESTRO_JWKS_FILE")) {
+    /// A key set from a URL variable or a file variable (not both), `fallback` when neither is set.
+    mutating func keySource(url urlName: String, file fileName: String, default fallback: ServiceConfiguration.KeySource) -> ServiceConfiguration.KeySource {
+        switch (value(urlName), value(fileName)) {
         case (.some, .some):
-            problems.append("MAESTRO_JWKS_URL and MAESTRO_JWKS_FILE are both set: set only one")
-            return .file(ServiceConfiguration.defaultJWKSFile)
+            problems.append("\(urlName) and \(fileName) are both set: set only one")
+            return fallback
         case (.some(let raw), nil):
             guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-                problems.append("MAESTRO_JWKS_URL: not an http:// or https:// URL")
-                return .file(ServiceConfiguration.defaultJWKSFile)
+                problems.append("\(urlName): not an http:// or https:// URL")
+                return fallback
             }
             return .url(url)
         case (nil, .some(let path)):
             return .file(path)
         case (nil, nil):
-            return .file(ServiceConfiguration.defaultJWKSFile)
+            return fallback
         }
     }
+}
+
+extension ServiceConfiguration.KeySource {
+    /// The key set's bytes: the file's content, or the URL's answer (which must be 200).
+    public func read() async throws -> Data {
+        switch self {
+        case .file(let path):
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        case .url(let url):
+            var request = URLRequest(url: url, timeoutInterval: 5)
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            let (data, response) = try await URLSession.shared.data(for: request)
+            guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
+                throw KeySetFetchError(url: url, status: (response as? HTTPURLResponse)?.statusCode ?? 0)
+            }
+            return data
+        }
+    }
+}
+
+struct KeySetFetchError: Error, CustomStringConvertible {
+    let url: URL
+    let status: Int
+    var description: String { "\(url.absoluteString) answered HTTP \(status)" }
 }

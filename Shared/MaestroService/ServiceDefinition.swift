@@ -41,6 +41,13 @@ public protocol ServiceDefinition: Sendable {
     var errorFormats: [CompatibilityErrorFormat] { get }
     /// The verifier of bearer tokens; `nil` verifies against the configured JWKS.
     var tokenVerifier: TokenVerifier? { get }
+    /// Where governance's event key set comes from; `nil` reads the configured one
+    /// (``ServiceConfiguration/eventKeySource``). Governance reads its own.
+    var eventKeySet: EventVerifier.Source? { get }
+    /// Registers the service's event key with the trust root in-process; `nil` registers it
+    /// over HTTP with the service account (``ServiceConfiguration/serviceAccountKey``). Only
+    /// governance, the trust root, has one.
+    var eventKeyRegistrar: (@Sendable (EventPublicKey) async throws -> Void)? { get }
     /// Runs once the clients run and before the port opens; throwing stops the service.
     func beforeServerStarts() async throws
 }
@@ -51,6 +58,8 @@ extension ServiceDefinition {
     public var workers: [any Service] { [] }
     public var errorFormats: [CompatibilityErrorFormat] { [] }
     public var tokenVerifier: TokenVerifier? { nil }
+    public var eventKeySet: EventVerifier.Source? { nil }
+    public var eventKeyRegistrar: (@Sendable (EventPublicKey) async throws -> Void)? { nil }
     public func beforeServerStarts() async throws {}
 
     /// The service's schema, typed by its domain: it emits only its own events.
@@ -123,8 +132,8 @@ public struct ServiceKit: Sendable {
 /// producer (for dead letters) and its brokers.
 public struct ConsumerDeclaration: Sendable {
     enum Handling: Sendable {
-        case events([Topic], EventConsumer.Handler)
-        case records(subscription: String, maxBatchSize: Int, properties: [String: String], @Sendable (ReceivedBatch) async throws -> Void)
+        case events([Topic], verifiesProducers: Bool, EventConsumer.Handler)
+        case records(subscription: String, maxBatchSize: Int, properties: [String: String], verifiesProducers: Bool, @Sendable (ReceivedBatch) async throws -> Void)
     }
 
     /// The consumer group's name, before the deployment's prefix; also its inbox name.
@@ -133,33 +142,45 @@ public struct ConsumerDeclaration: Sendable {
 
     /// CloudEvents of `topics`, one at a time through the kit's pipeline: schema checks, dead
     /// letters for poison, retries for transient failures, offsets stored after handling.
-    public static func events(_ name: String, topics: [Topic], handler: @escaping EventConsumer.Handler) -> ConsumerDeclaration {
-        ConsumerDeclaration(name: name, handling: .events(topics, handler))
+    /// Unless `verifiesProducers` is false, an event from a Maestro service's topic whose
+    /// signature does not prove that service produced it is a dead letter: a consumer that acts
+    /// on another domain's decisions must keep the default.
+    public static func events(_ name: String, topics: [Topic], verifiesProducers: Bool = true,
+                              handler: @escaping EventConsumer.Handler) -> ConsumerDeclaration {
+        ConsumerDeclaration(name: name, handling: .events(topics, verifiesProducers: verifiesProducers, handler))
     }
 
     /// Raw records of the topics matching `subscription` (a name, or a regular expression
-    /// starting with `^`), in batches, each retried until its handler succeeds.
+    /// starting with `^`), in batches, each retried until its handler succeeds. With
+    /// `verifiesProducers`, each batch says what every record's signature proves
+    /// (``ReceivedBatch/provenance``); nothing is refused.
     public static func records(_ name: String, subscription: String, maxBatchSize: Int, properties: [String: String] = [:],
+                               verifiesProducers: Bool = false,
                                handler: @escaping @Sendable (ReceivedBatch) async throws -> Void) -> ConsumerDeclaration {
-        ConsumerDeclaration(name: name, handling: .records(subscription: subscription, maxBatchSize: maxBatchSize, properties: properties, handler))
+        ConsumerDeclaration(name: name, handling: .records(subscription: subscription, maxBatchSize: maxBatchSize, properties: properties,
+                                                           verifiesProducers: verifiesProducers, handler))
     }
 
     /// The running consumer, in group `<MAESTRO_CONSUMER_GROUP_PREFIX><name>` on the configured brokers.
     /// - Parameter overriding: librdkafka properties set over the declaration's (tests shorten
     ///   session timeouts with it).
-    public func consumer(configuration: ServiceConfiguration, producer: KafkaProducer, logger: Logger,
+    /// - Parameter verifier: checks producers for a consumer that verifies them; without one,
+    ///   such a consumer cannot be created.
+    public func consumer(configuration: ServiceConfiguration, producer: KafkaProducer, verifier: EventVerifier?, logger: Logger,
                          overriding overrides: [String: String] = [:]) throws(KafkaError) -> EventConsumer {
         let group = configuration.consumerGroup(name)
         let overrides = configuration.kafkaProperties.merging(overrides) { _, override in override }
         switch handling {
-        case .events(let topics, let handler):
+        case .events(let topics, let verifiesProducers, let handler):
+            precondition(!verifiesProducers || verifier != nil, "consumer \(name) verifies producers but has no verifier")
             return try EventConsumer(configuration: EventConsumerConfiguration(name: group, subscription: topics.map(\.name), bootstrapServers: configuration.kafkaBrokers,
                                                                                properties: overrides),
-                                     producer: producer, logger: logger, handler: handler)
-        case .records(let subscription, let maxBatchSize, let properties, let handler):
+                                     producer: producer, verifier: verifiesProducers ? verifier : nil, logger: logger, handler: handler)
+        case .records(let subscription, let maxBatchSize, let properties, let verifiesProducers, let handler):
+            precondition(!verifiesProducers || verifier != nil, "consumer \(name) verifies producers but has no verifier")
             return try EventConsumer(records: EventConsumerConfiguration(name: group, subscription: [subscription], bootstrapServers: configuration.kafkaBrokers,
                                                                          maxBatchSize: maxBatchSize, properties: properties.merging(overrides) { _, override in override }),
-                                     logger: logger, handler: handler)
+                                     verifier: verifiesProducers ? verifier : nil, logger: logger, handler: handler)
         }
     }
 }

@@ -79,21 +79,26 @@ public enum ServiceRunner {
             }
         }
 
+        let (signer, registration) = try await eventSigning(for: service, configuration: configuration, logger: logger)
+        let eventVerifier = EventVerifier(source: service.eventKeySet ?? { try await configuration.eventKeySource.read() }, logger: logger)
+
         // The tracing exporter starts first, so it stops last and sends every span ended before.
-        var services: [any Service] = (tracing.map { [$0] } ?? []) + [producer, postgres, redis, OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, logger: logger)]
+        var services: [any Service] = (tracing.map { [$0] } ?? []) + [producer, postgres, redis]
+        services += registration.map { [$0] } ?? []
+        services.append(OutboxRelay(client: postgres, producer: producer, settings: postgresSettings, signer: signer, logger: logger))
         services.append(InboxSizeReporter(client: postgres, settings: postgresSettings, logger: logger))
         if case .pruned = Definition.inboxPolicy {
             services.append(InboxRetention(client: postgres, settings: postgresSettings, retention: configuration.inboxRetention, logger: logger))
         }
         for declaration in service.consumers {
-            services.append(try declaration.consumer(configuration: configuration, producer: producer, logger: logger))
+            services.append(try declaration.consumer(configuration: configuration, producer: producer, verifier: eventVerifier, logger: logger))
         }
         // Every service applies governance's revocations to the shared deny list, so a revoked
         // token stops working everywhere within moments of the event.
         let revocations = RevocationList(redis: redis, logger: logger)
         services.append(try ConsumerDeclaration.events("\(identity.name).\(RevocationList.consumerName)", topics: [.governanceEvents]) { event, _ in
             try await revocations.apply(event)
-        }.consumer(configuration: configuration, producer: producer, logger: logger))
+        }.consumer(configuration: configuration, producer: producer, verifier: eventVerifier, logger: logger))
         services += service.workers
 
         let readiness: [ReadinessCheck] = [.postgres(postgres), .redis(redis),
@@ -107,6 +112,30 @@ public enum ServiceRunner {
             try await service.beforeServerStarts()
         }
         try await app.runService()
+    }
+
+    /// The service's event signer, from its key file, and how its key reaches governance: in
+    /// process for governance itself, else over HTTP with the service account (a worker that
+    /// holds the outbox relay until it succeeds). Without a service account the events are
+    /// signed with a key governance does not know, which verifying consumers refuse.
+    static func eventSigning<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration,
+                                                            logger: Logger) async throws -> (EventSigner, (any Service)?) {
+        let file = configuration.eventSigningKeyFile ?? ".maestro/keys/\(Definition.identity.name)-events.key"
+        let key: EventSigningKey
+        do { key = try EventSigningKey.load(file: file) } catch {
+            throw ConfigurationError(problems: ["MAESTRO_EVENT_SIGNING_KEY_FILE: \(error)"])
+        }
+        let signer = EventSigner(key: key, registered: false)
+        if let registrar = service.eventKeyRegistrar {
+            return (signer, EventKeyRegistration(signer: signer, register: { try await registrar(key.publicKey) }, logger: logger))
+        }
+        guard let account = configuration.serviceAccountKey else {
+            logger.warning("MAESTRO_SERVICE_ACCOUNT_KEY is not set: governance does not know this service's event key, so consumers that verify producers refuse its events",
+                           metadata: ["kid": "\(key.keyID)"])
+            return (EventSigner(key: key, registered: true), nil)
+        }
+        return (signer, EventKeyRegistration(signer: signer, register: EventKeyRegistration.overHTTP(issuer: configuration.tokenIssuer, serviceAccountKey: account, key: key),
+                                             logger: logger))
     }
 
     /// The service's router: the kit's middleware and standard routes, then the service's own.

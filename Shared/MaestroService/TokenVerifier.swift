@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import Logging
+import MaestroBus
 import MaestroDomain
 import Metrics
 
@@ -160,22 +161,9 @@ public actor TokenVerifier {
     }
 
     private func fetch() async throws -> Data {
-        let configured: ServiceConfiguration.KeySource
         switch source {
-        case .provider(let read): return try await read()
-        case .configured(let keySource): configured = keySource
-        }
-        switch configured {
-        case .file(let path):
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        case .url(let url):
-            var request = URLRequest(url: url, timeoutInterval: 5)
-            request.setValue("application/json", forHTTPHeaderField: "Accept")
-            let (data, response) = try await URLSession.shared.data(for: request)
-            guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-                throw JWKSFetchError(status: (response as? HTTPURLResponse)?.statusCode ?? 0)
-            }
-            return data
+        case .provider(let read): try await read()
+        case .configured(let keySource): try await keySource.read()
         }
     }
 
@@ -196,26 +184,5 @@ public actor TokenVerifier {
     private struct KeySetIDs: Decodable {
         struct Key: Decodable { let kid: String? }
         let keys: [Key]
-    }
-}
-
-struct JWKSFetchError: Error, CustomStringConvertible {
-    let status: Int
-    var description: String { "the key set URL answered HTTP \(status)" }
-}
-
-extension Data {
-    /// Decodes unpadded base64url (RFC 4648 §5).
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !base64.contains("=") else { return nil }
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
-    }
-
-    /// Unpadded base64url (RFC 4648 §5).
-    func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -309,11 +309,11 @@ struct AuditAPITests {
             #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
             let text = response.auditText
             // RFC 4180: records end in CRLF.
-            #expect(text.hasPrefix("index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\r\n"))
+            #expect(text.hasPrefix("index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash,producer,provenance\r\n"))
             #expect(text.hasSuffix("\r\n"))
             let records = AuditFixtures.csvRecords(text)
             #expect(records.count == 1 + subjects.count, "\(text)")
-            #expect(records.allSatisfy { $0.count == 13 }, "\(records)")
+            #expect(records.allSatisfy { $0.count == 15 }, "\(records)")
             for (row, entry) in zip(records.dropFirst(), stored) {
                 #expect(row[0] == String(entry.index))
                 #expect(row[3] == "event")
@@ -345,7 +345,7 @@ struct AuditAPITests {
             #expect(response.status == .ok)
             let records = AuditFixtures.csvRecords(response.auditText)
             #expect(records.count == 1 + subjects.count, "\(response.auditText.debugDescription)")
-            #expect(records.allSatisfy { $0.count == 13 }, "\(records)")
+            #expect(records.allSatisfy { $0.count == 15 }, "\(records)")
             #expect(records.dropFirst().map { $0.count > 5 ? $0[5] : "" } == subjects)
         }
     }

@@ -24,8 +24,8 @@ struct IngestTests {
         try await AuditHarness.with { harness in
             let group = KafkaTestSupport.uniqueName("audit")
             let events = (0..<30).map { index in
-                CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/m\(index)", tenant: "acme",
-                           data: Array(#"{"name":"m\#(index)"}"#.utf8))
+                TestEventKeys.signed(CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/m\(index)",
+                                                tenant: "acme", data: Array(#"{"name":"m\#(index)"}"#.utf8)), by: TestEventKeys.registry)
             }
             for event in events { _ = try await producer.send(event.kafkaMessage(topic: "maestro.registry.events", key: event.subject!)) }
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 1".utf8)))
@@ -42,14 +42,23 @@ struct IngestTests {
             #expect(try await sizes(harness) == (31, 2))
 
             // A new group replays every topic from the start; a sentinel last on each partition shows it read them all.
-            let sentinel = CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/sentinel", tenant: "acme",
-                                      data: Array(#"{"name":"sentinel"}"#.utf8))
+            // Signed, but by governance's key: not the registry topic's producer.
+            let sentinel = TestEventKeys.signed(CloudEvent(source: "/maestro/registry", type: "io.maestro.registry.model.created.v1", subject: "models/sentinel",
+                                                           tenant: "acme", data: Array(#"{"name":"sentinel"}"#.utf8)), by: TestEventKeys.governance)
             _ = try await producer.send(sentinel.kafkaMessage(topic: "maestro.registry.events", key: "models/sentinel"))
             _ = try await producer.send(KafkaProducerMessage(topic: "maestro.ingest.usage", key: "gpu-1", value: Array("garbage 3".utf8)))
             try await ingest(harness, producer: producer, from: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("audit-replay"), until: { try await sizes(harness) == (32, 3) })
             #expect(try await sizes(harness) == (32, 3))
             let types = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100).map(\.eventType)
             #expect(types.filter { $0 == "io.maestro.registry.model.created.v1" }.count == 31)
+
+            // Each entry records what its signature proves, in its columns and in its hashed bytes.
+            let entries = try await harness.store.entries(tenant: "acme", filter: EntryFilter(), after: nil, limit: 100)
+            let verdicts = Dictionary(grouping: entries) { "\($0.provenance ?? "-")/\($0.producer ?? "-")" }.mapValues(\.count)
+            #expect(verdicts == ["verified/registry": 30, "unsigned/-": 1, "invalid/-": 1])
+            let sentinelEntry = try #require(entries.first { $0.subject == "models/sentinel" })
+            #expect(sentinelEntry.entry.contains(#""provenance":{"problem":"governance signed the event, but maestro.registry.events belongs to registry","status":"invalid"}"#))
+            #expect(entries.first!.entry.contains(#""provenance":{"key_id":"\#(TestEventKeys.registry.keyID)","service":"registry","status":"verified"}"#))
         }
     }
 
@@ -89,7 +98,7 @@ struct IngestTests {
         configuration.kafkaBrokers = bootstrapServers
         configuration.consumerGroupPrefix = group + "."
         // The mock cluster lets a restarted member rejoin only after the old one's session expires (45 s by default).
-        let ingest = try declaration.consumer(configuration: configuration, producer: producer, logger: AuditHarness.logger,
+        let ingest = try declaration.consumer(configuration: configuration, producer: producer, verifier: TestEventKeys.verifier(), logger: AuditHarness.logger,
                                               overriding: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
         let task = Task { try await ingest.run() }
         let deadline = ContinuousClock.now + .seconds(60)

@@ -17,7 +17,7 @@ struct BootstrapTests {
     /// Empties the identity tables, as before a first start (the harness's start has bootstrapped).
     static func forgetBootstrap(_ governance: GovernanceHarness) async throws {
         _ = try await governance.asOwner { owner in
-            try await owner.query("TRUNCATE governance.api_keys, governance.api_key_lookup, governance.role_bindings, governance.principals, governance.tenants",
+            try await owner.query("TRUNCATE governance.event_keys, governance.api_keys, governance.api_key_lookup, governance.role_bindings, governance.principals, governance.tenants",
                                   logger: GovernanceHarness.logger)
         }
         #expect(try await governance.store.tenants().isEmpty)
@@ -90,5 +90,41 @@ struct BootstrapTests {
             try ServiceRunner.configuration(GovernanceService.self, environment: ["MAESTRO_BOOTSTRAP_ADMIN_KEY": "mk_short_secret"])
         }
         #expect(error?.problems == ["MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>"])
+    }
+}
+
+@Suite("Service accounts provisioned at start", .serialized)
+struct ServiceAccountProvisioningTests {
+    static let registryKey = "mk_00aa11bb22cc_" + "registryregistryregistryregistryregistry123"
+    static let auditKey = "mk_33dd44ee55ff_" + "auditauditauditauditauditauditauditaudit123"
+
+    @Test("each configured account exists with its key after start, again after a second start; a user's name is not taken over")
+    func provisioning() async throws {
+        try await GovernanceHarness.with { governance in
+            let caller = Caller.admin()
+            _ = try await governance.store.createPrincipal(name: "audit", kind: "user", roles: ["viewer"], as: caller)
+            for _ in 0..<2 {
+                try await governance.store.provisionServiceAccounts(["registry": Self.registryKey, "audit": Self.auditKey])
+            }
+            let registry = try await governance.store.authenticate(Self.registryKey)
+            #expect(registry.tenant == "default" && registry.principal.name == "registry" && registry.principal.kind == "service_account")
+            #expect(registry.principal.roles == ["viewer"])
+            await #expect(throws: GovernanceError.self) { try await governance.store.authenticate(Self.auditKey) }
+            let principals = try await governance.store.principals(as: caller)
+            #expect(principals.filter { $0.name == "registry" }.count == 1)
+            #expect(principals.first { $0.name == "audit" }?.kind == "user")
+        }
+    }
+
+    @Test("MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS names services other than governance, each once, with well-formed keys")
+    func settings() throws {
+        var reader = SettingsReader(environment: ["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS": "registry=\(Self.registryKey), audit=\(Self.auditKey)"])
+        #expect(GovernanceSettings(reading: &reader).serviceAccountKeys == ["registry": Self.registryKey, "audit": Self.auditKey])
+        #expect(reader.problems.isEmpty)
+        for bad in ["governance=\(Self.registryKey)", "nobody=\(Self.registryKey)", "registry=mk_short", "registry", "registry=\(Self.registryKey),registry=\(Self.auditKey)"] {
+            var reader = SettingsReader(environment: ["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS": bad])
+            _ = GovernanceSettings(reading: &reader)
+            #expect(reader.problems.count == 1, "\(bad)")
+        }
     }
 }

@@ -27,6 +27,7 @@ struct RouteContractTests {
             #expect(reachable == RouteContract.kitOpenRoutes.union([
                 RouteContract.Route("POST", "/v1/tokens"), RouteContract.Route("GET", "/.well-known/jwks.json"), RouteContract.Route("POST", "/oauth/token"),
                 RouteContract.Route("GET", "/.well-known/openid-configuration"), RouteContract.Route("GET", "/.well-known/oauth-authorization-server"),
+                RouteContract.Route("GET", "/v1/event-keys"),
             ]))
         }
     }

@@ -3,6 +3,7 @@ confluent-kafka, the cloudevents SDK and kcat. `make test` provides the environm
 import contextlib
 from collections import namedtuple
 from urllib.parse import urlsplit
+import json
 import os
 import subprocess
 import uuid
@@ -53,9 +54,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def registry(maestro_bin, brokers, tmp_path_factory):
+def registry(maestro_bin, brokers, tmp_path_factory, governance_event_key):
     """A running maestro-registry on its own database of the make-test PostgreSQL, with a
-    signing key of its own; yields (base URL, a function minting tokens). Per module: two
+    signing key of its own, trusting `governance_event_key` as governance's event key (there
+    is no governance); yields (base URL, a function minting tokens). Per module: two
     registries with different databases must not share the broker's consumer groups at once."""
     import requests
     import time
@@ -74,12 +76,14 @@ def registry(maestro_bin, brokers, tmp_path_factory):
         return result.stdout.strip()
 
     token()  # creates the signing key and its JWKS before the service loads them
+    (home / "event-keys.json").write_text(json.dumps({"keys": [governance_event_key.jwk()]}))
     port = _free_port()
     binary = os.path.join(os.path.dirname(maestro_bin), "maestro-registry")
     log = open(home / "registry.log", "w")
     process = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env={
         **os.environ, "MAESTRO_HTTP_PORT": str(port), "MAESTRO_POSTGRES_URL": postgres_url, "MAESTRO_REDIS_URL": redis_url,
         "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_JWKS_FILE": str(keys / "jwks.json"), "MAESTRO_LOG_LEVEL": "warning",
+        "MAESTRO_EVENT_KEYS_FILE": str(home / "event-keys.json"), "MAESTRO_EVENT_SIGNING_KEY_FILE": str(home / "registry-events.key"),
         "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000",
         # Each fixture's services are their own deployment: groups shared with an earlier one would wait for it to leave.
         "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{database}-"})
@@ -104,6 +108,19 @@ def registry(maestro_bin, brokers, tmp_path_factory):
     assert status == 0, f"maestro-registry exited with {status} on SIGTERM: {(home / 'registry.log').read_text()[-2000:]}"
 
 
+@pytest.fixture(scope="session")
+def governance_event_key():
+    """An event key standing in for governance's, for services run without governance."""
+    from maestro_api import EventKey
+
+    return EventKey("governance")
+
+
+def _api_key() -> str:
+    """A new API key in governance's format, mk_<12 hex>_<43 base64url>."""
+    return "mk_" + uuid.uuid4().hex[:12] + "_" + (uuid.uuid4().hex + uuid.uuid4().hex)[:43]
+
+
 def _start(binary, env, home, name, port=None):
     """Starts a service binary on `port` (a free one if None) and waits until /health/ready
     answers 200; returns (process, url, log path)."""
@@ -113,7 +130,8 @@ def _start(binary, env, home, name, port=None):
     port = port or _free_port()
     log_path = home / f"{name}.log"
     log = open(log_path, "w")
-    environment = {key: value for key, value in {**os.environ, **env, "MAESTRO_HTTP_PORT": str(port)}.items() if value is not None}
+    environment = {key: value for key, value in {**os.environ, "MAESTRO_EVENT_SIGNING_KEY_FILE": str(home / f"{name}-events.key"), **env,
+                                                  "MAESTRO_HTTP_PORT": str(port)}.items() if value is not None}
     process = subprocess.Popen([binary], stdout=log, stderr=subprocess.STDOUT, env=environment)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -148,10 +166,14 @@ def _governance_and_registry(maestro_bin, brokers, home, environment=None, with_
     for service in services:
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)
         urls[service] = admin_url.rsplit("/", 1)[0] + f"/e2e_{service}_{suffix}?sslmode=disable"
-    admin_key = "mk_" + uuid.uuid4().hex[:12] + "_" + (uuid.uuid4().hex + uuid.uuid4().hex)[:43]
+    admin_key = _api_key()
+    # The services' accounts, provisioned by governance; each service registers its event key with its own.
+    account_keys = {"registry": _api_key(), "audit": _api_key()}
+    (home / "audit-account-key").write_text(account_keys["audit"])
     directory = os.path.dirname(maestro_bin)
     governance, governance_url, governance_log = _start(os.path.join(directory, "maestro-governance"), {
         **common, "MAESTRO_POSTGRES_URL": urls["governance"], "MAESTRO_BOOTSTRAP_ADMIN_KEY": admin_key,
+        "MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS": ",".join(f"{name}={key}" for name, key in account_keys.items()),
         "MAESTRO_GOVERNANCE_EXPIRY_SECONDS": "1"}, home, "governance", governance_port)
     started = [(governance, governance_log)]
     registry_url = None
@@ -159,7 +181,7 @@ def _governance_and_registry(maestro_bin, brokers, home, environment=None, with_
         try:
             registry, registry_url, registry_log = _start(os.path.join(directory, "maestro-registry"), {
                 **common, "MAESTRO_POSTGRES_URL": urls["registry"], "MAESTRO_JWKS_URL": f"{governance_url}/.well-known/jwks.json",
-                "MAESTRO_JWKS_FILE": None}, home, "registry")
+                "MAESTRO_JWKS_FILE": None, "MAESTRO_SERVICE_ACCOUNT_KEY": account_keys["registry"]}, home, "registry")
         except BaseException:
             governance.kill()  # never leave a member in the broker's consumer groups behind
             raise
@@ -214,7 +236,8 @@ def services(maestro_bin, brokers, tmp_path_factory):
             "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{database}-",
             "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_GOVERNANCE_ISSUER": governance,
             "MAESTRO_JWKS_URL": f"{governance}/.well-known/jwks.json", "MAESTRO_JWKS_FILE": None,
-            "MAESTRO_AUDIT_SIGNING_KEY_FILE": str(home / "audit-signing.key")}, home, "audit")
+            "MAESTRO_AUDIT_SIGNING_KEY_FILE": str(home / "audit-signing.key"),
+            "MAESTRO_SERVICE_ACCOUNT_KEY": (home / "audit-account-key").read_text()}, home, "audit")
         try:
             yield Services(governance, registry, audit, admin_key)
         finally:

@@ -2,9 +2,12 @@
 reading and writing records with the CloudEvents SDK's own Kafka binding (binary mode), and the
 governed promotion flow that several suites drive across the registry and governance."""
 import base64
+import datetime
+import hashlib
 import json
 import re
 import time
+import uuid
 from dataclasses import dataclass
 
 import requests
@@ -191,3 +194,57 @@ def setup(governed, unique, signature=True, headers=None):
     approval = wait_for(lambda: (call(governance, "GET", f"/v1/approvals?subject={subject}", admin, headers=headers).json()["items"]
                                  or [None])[0])
     return governance, registry, admin, ana, bea, carl, model, promotion.json()["id"], approval["id"]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class EventKey:
+    """An Ed25519 event key outside Maestro's code, signing events as `asyncapi.yaml` describes
+    the `signature` extension: a detached JWS over the attributes (but signature and
+    traceparent) and the SHA-256 of the data."""
+
+    def __init__(self, service: str):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        self.service = service
+        self.private_key = Ed25519PrivateKey.generate()
+        self.x = _b64url(self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        thumbprint_input = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": self.x}, separators=(",", ":"), sort_keys=True)
+        self.kid = _b64url(hashlib.sha256(thumbprint_input.encode()).digest())
+
+    def jwk(self):
+        return {"kty": "OKP", "crv": "Ed25519", "x": self.x, "kid": self.kid, "alg": "EdDSA", "use": "sig", "maestro_service": self.service}
+
+    def sign(self, attributes: dict, data: bytes) -> str:
+        fields = {name: value for name, value in attributes.items() if name not in ("signature", "traceparent") and value is not None}
+        fields["specversion"] = "1.0"
+        fields.setdefault("datacontenttype", "application/json")
+        fields["datasha256"] = hashlib.sha256(data).hexdigest()
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        header = _b64url(json.dumps({"alg": "EdDSA", "kid": self.kid}, separators=(",", ":")).encode())
+        signature = self.private_key.sign(f"{header}.{_b64url(payload)}".encode())
+        return f"{header}..{_b64url(signature)}"
+
+
+def publish_event(brokers, topic, key, attributes, data: dict, signer=None, tamper=None):
+    """Publishes a binary-mode CloudEvent with confluent-kafka, its `time` in milliseconds (as
+    Maestro writes it); signed by `signer` (an EventKey) when given, and then changed by
+    `tamper` (a dict of attributes) when given. Returns the event id."""
+    from confluent_kafka import Producer
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    attributes = {"id": str(uuid.uuid4()), "time": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+                  "datacontenttype": "application/json", **attributes}
+    value = json.dumps(data).encode()
+    if signer:
+        attributes["signature"] = signer.sign(attributes, value)
+    attributes.update(tamper or {})
+    headers = [("ce_specversion", b"1.0"), ("content-type", attributes.pop("datacontenttype").encode())]
+    headers += [(f"ce_{name}", str(value_).encode()) for name, value_ in attributes.items() if value_ is not None]
+    producer = Producer({"bootstrap.servers": brokers})
+    producer.produce(topic, key=key.encode(), value=value, headers=headers)
+    assert producer.flush(30) == 0
+    return dict(headers)["ce_id"].decode()

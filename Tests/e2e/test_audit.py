@@ -2,8 +2,10 @@
 recorded by maestro-audit from the broker, its model report and the whole log verify offline
 with `maestro audit verify`, and a row edited directly in the database is named on the next
 verification. Records that are not CloudEvents are kept in the system log."""
+import io
 import json
 import os
+from csv import reader as csv_reader
 import subprocess
 import uuid
 
@@ -11,7 +13,7 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from conftest import _required, _start
+from conftest import _api_key, _free_port, _required, _start
 from maestro_api import call, cloudevent_record, principal, token_for, wait_for
 
 
@@ -23,26 +25,32 @@ def audited(maestro_bin, brokers, tmp_path_factory):
     admin_url = _required("MAESTRO_TEST_POSTGRES_ADMIN_URL")
     home = tmp_path_factory.mktemp("audited")
     suffix = uuid.uuid4().hex[:8]
+    governance_port = _free_port()
     common = {"MAESTRO_REDIS_URL": _required("MAESTRO_REDIS_URL"), "MAESTRO_KAFKA_BROKERS": brokers, "MAESTRO_LOG_LEVEL": "warning",
-              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-"}
+              "MAESTRO_RATE_LIMIT_RPS": "10000", "MAESTRO_RATE_LIMIT_BURST": "10000", "MAESTRO_CONSUMER_GROUP_PREFIX": f"e2e-{suffix}-",
+              "MAESTRO_GOVERNANCE_ISSUER": f"http://127.0.0.1:{governance_port}"}
+    account_keys = {"registry": _api_key(), "audit": _api_key()}
     urls = {}
     for service in ("governance", "registry", "audit"):
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE e2e_{service}_{suffix}"], check=True, capture_output=True)
         urls[service] = admin_url.rsplit("/", 1)[0] + f"/e2e_{service}_{suffix}?sslmode=disable"
-    admin_key = "mk_" + uuid.uuid4().hex[:12] + "_" + (uuid.uuid4().hex + uuid.uuid4().hex)[:43]
+    admin_key = _api_key()
     directory = os.path.dirname(maestro_bin)
     started = []
     try:
         governance, governance_url, log = _start(os.path.join(directory, "maestro-governance"), {
-            **common, "MAESTRO_POSTGRES_URL": urls["governance"], "MAESTRO_BOOTSTRAP_ADMIN_KEY": admin_key}, home, "governance")
+            **common, "MAESTRO_POSTGRES_URL": urls["governance"], "MAESTRO_BOOTSTRAP_ADMIN_KEY": admin_key,
+            "MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS": ",".join(f"{name}={key}" for name, key in account_keys.items())},
+            home, "governance", governance_port)
         started.append((governance, log))
         jwks = {"MAESTRO_JWKS_URL": f"{governance_url}/.well-known/jwks.json", "MAESTRO_JWKS_FILE": None}
         registry, registry_url, log = _start(os.path.join(directory, "maestro-registry"), {
-            **common, **jwks, "MAESTRO_POSTGRES_URL": urls["registry"]}, home, "registry")
+            **common, **jwks, "MAESTRO_POSTGRES_URL": urls["registry"], "MAESTRO_SERVICE_ACCOUNT_KEY": account_keys["registry"]}, home, "registry")
         started.append((registry, log))
         audit, audit_url, log = _start(os.path.join(directory, "maestro-audit"), {
             **common, **jwks, "MAESTRO_POSTGRES_URL": urls["audit"], "MAESTRO_AUDIT_SIGNING_KEY_FILE": str(home / "audit-signing.key"),
-            "MAESTRO_AUDIT_CHECKPOINT_SECONDS": "1", "MAESTRO_AUDIT_CHECKPOINT_ENTRIES": "5"}, home, "audit")
+            "MAESTRO_AUDIT_CHECKPOINT_SECONDS": "1", "MAESTRO_AUDIT_CHECKPOINT_ENTRIES": "5",
+            "MAESTRO_SERVICE_ACCOUNT_KEY": account_keys["audit"]}, home, "audit")
         started.append((audit, log))
     except BaseException:
         for process, _ in started:
@@ -92,6 +100,18 @@ def test_a_promotion_is_recorded_reported_and_verified_offline_and_tampering_is_
     assert promotion.status_code == 202, promotion.text
     subject = f"models/{model}/aliases/champion"
     approval = wait_for(lambda: (call(governance, "GET", "/v1/approvals", admin, subject=subject).json()["items"] or [None])[0])
+
+    # A grant forged with the CLI while the request is pending: the registry refuses it (dead
+    # letter), the alias stays, and audit records it as unverified.
+    forged = {"approval_id": approval["id"], "subject": subject, "approvers": ["user:mallory"], "granted_at": "2026-12-06T10:00:00Z",
+              "promotion": {"promotion_id": promotion.json()["id"], "model_name": model, "version": 1, "alias": "champion"}}
+    published = maestro("events", "publish", "maestro.governance.events", "--type", "io.maestro.governance.approval.granted.v1",
+                        "--subject", subject, "--tenant", "default", "--authid", "governance", "--source", "/maestro/governance",
+                        "--id", f"forged-{unique}", "--data", json.dumps(forged))
+    assert published.returncode == 0, published.stderr
+    wait_for(lambda: call(audit, "GET", "/v1/audit/entries", admin, subject=subject, type="io.maestro.governance.approval.granted.v1").json()["items"])
+    assert call(registry, "GET", f"/v1/models/{model}/aliases/champion", ana).status_code == 404
+
     assert call(governance, "POST", f"/v1/approvals/{approval['id']}/decisions", bea, {"approve": True, "comment": "ok"}).status_code == 200
 
     # The whole timeline reaches the audit log from the broker.
@@ -107,6 +127,27 @@ def test_a_promotion_is_recorded_reported_and_verified_offline_and_tampering_is_
     assert checked.returncode == 0, checked.stderr
     markdown = call(audit, "GET", f"/v1/audit/reports/models/{model}", ana, format="markdown")
     assert markdown.headers["content-type"].startswith("text/markdown") and f"models/{model}/aliases/champion" in markdown.text
+
+    # Each step names the producer whose signature verified; the forged grant is plainly unverified.
+    # (Each consumer that refused the forged grant also dead-lettered it; those copies are entries of their own.)
+    grants = [e for e in report["entries"] if e["type"] == "io.maestro.governance.approval.granted.v1" and json.loads(e["entry"])["kind"] == "event"]
+    dead_letters = [json.loads(e["entry"]) for e in report["entries"] if json.loads(e["entry"])["kind"] == "dead_letter"]
+    assert any(d["dead_letter"]["consumer"].endswith("registry.governance-decisions") and "not signed" in d["dead_letter"]["error"]
+               for d in dead_letters), dead_letters
+    assert sorted((e["verified"], e.get("producer"), e["provenance"]) for e in grants) == [(False, None, "unsigned"), (True, "governance", "verified")]
+    by_type = {e["type"]: e for e in report["entries"] if e["verified"]}
+    assert by_type["io.maestro.registry.alias.moved.v1"]["producer"] == "registry"
+    assert by_type["io.maestro.registry.promotion.requested.v1"]["producer"] == "registry"
+    assert all(e["verified"] for e in report["entries"] if e not in grants and json.loads(e["entry"])["kind"] == "event")
+    forged_row = next(line for line in markdown.text.splitlines() if "UNVERIFIED" in line)
+    assert "io.maestro.governance.approval.granted.v1" in forged_row and "UNVERIFIED: unsigned" in forged_row
+    assert "governance (verified)" in markdown.text
+    csv = call(audit, "GET", f"/v1/audit/reports/models/{model}", ana, format="csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv_reader(io.StringIO(csv.text)))
+    assert rows[0][6:8] == ["producer", "provenance"]
+    assert ("governance", "verified") in [(row[6], row[7]) for row in rows[1:] if row[3] == "io.maestro.governance.approval.granted.v1"]
+    assert ("", "unsigned") in [(row[6], row[7]) for row in rows[1:] if row[3] == "io.maestro.governance.approval.granted.v1"]
 
     # The auditor's check of the whole log, against the pinned public key.
     key_file = tmp_path / "audit.pub"

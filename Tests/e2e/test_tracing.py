@@ -16,7 +16,7 @@ REGISTRY_TOPIC = "maestro.registry.events"
 GOVERNANCE_TOPIC = "maestro.governance.events"
 PROMOTION_ROUTE = "/v1/models/{name}/aliases/{alias}"
 # Served to operators and to the other service, never requested by the flow's client.
-OPERATIONAL_ROUTES = ("/health/", "/metrics", "/.well-known/")
+OPERATIONAL_ROUTES = ("/health/", "/metrics", "/.well-known/", "/v1/event-keys")
 SERVER, PRODUCER, CONSUMER, CLIENT = "SPAN_KIND_SERVER", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER", "SPAN_KIND_CLIENT"
 
 
@@ -38,8 +38,12 @@ def settled(receiver, check, timeout=10):
 
 
 def flow_server_spans(spans):
+    """Server spans of the flow: not operational routes (health, metrics, key sets, the
+    services' event key registration), and not the token exchange a service makes for that
+    registration on its own (a root span; the flow's exchanges carry its trace)."""
     return [span for span in spans if span["kind"] == SERVER
-            and not str(span["attributes"].get("http.route") or span["name"]).startswith(OPERATIONAL_ROUTES)]
+            and not str(span["attributes"].get("http.route") or span["name"]).startswith(OPERATIONAL_ROUTES)
+            and not (span["attributes"].get("http.route") == "/v1/tokens" and span["parent_span_id"] is None)]
 
 
 def create_spans(spans, event_ids):

@@ -3,12 +3,13 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The dev stack's bootstrap admin API key, kept in `.maestro/keys/admin-api-key` (owner-only)
-/// so every `maestro dev up` registers, and then finds, the same one. For development only.
+/// The dev stack's API keys: the bootstrap admin's, kept in `.maestro/keys/admin-api-key`, and
+/// each service account's, in `.maestro/keys/<service>-account-key` (owner-only), so every
+/// `maestro dev up` registers, and then finds, the same ones. For development only.
 enum DevAdminKey {
     static let fileName = "admin-api-key"
 
-    static func loadOrCreate(in directory: URL) throws -> String {
+    static func loadOrCreate(in directory: URL, fileName: String = DevAdminKey.fileName) throws -> String {
         let file = directory.appendingPathComponent(fileName)
         if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
             return existing

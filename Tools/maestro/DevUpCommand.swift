@@ -61,11 +61,18 @@ struct DevUpCommand: AsyncParsableCommand {
             // key set; without it, they verify against the dev signing key.
             var adminKey: String?
             let governancePort = ServiceCatalog.governance.defaultPort
+            // Each service's account key, with which it registers its event key with governance.
+            var accountKeys: [String: String] = [:]
+            for service in ServiceCatalog.all where service != ServiceCatalog.governance {
+                accountKeys[service.name] = try DevAdminKey.loadOrCreate(in: root.appendingPathComponent("keys"), fileName: "\(service.name)-account-key")
+            }
             if let binary = stack.serviceBinary(named: ServiceCatalog.governance.binary) {
                 let bootstrapKey = try DevAdminKey.loadOrCreate(in: root.appendingPathComponent("keys"))
                 var governanceEnvironment = environment
                 governanceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: "governance")
                 governanceEnvironment["MAESTRO_BOOTSTRAP_ADMIN_KEY"] = bootstrapKey
+                governanceEnvironment["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS"] = accountKeys.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: ",")
                 try stack.startService(name: "governance", binary: binary, port: governancePort, environment: governanceEnvironment)
                 try await stack.waitUntilReady(name: "governance", port: governancePort)
                 rows.append(("governance", "http://127.0.0.1:\(governancePort)"))
@@ -83,6 +90,7 @@ struct DevUpCommand: AsyncParsableCommand {
                 guard let binary = stack.serviceBinary(named: service.binary) else { continue }
                 var serviceEnvironment = environment
                 serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
+                if adminKey != nil { serviceEnvironment["MAESTRO_SERVICE_ACCOUNT_KEY"] = accountKeys[name] }
                 if name == "audit" { serviceEnvironment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] = root.appendingPathComponent("keys/audit-signing.key").path }
                 try stack.startService(name: name, binary: binary, port: port, environment: serviceEnvironment)
                 try await stack.waitUntilReady(name: name, port: port)
@@ -228,6 +236,7 @@ struct DevStack {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var env = environment
         env["MAESTRO_HTTP_PORT"] = "\(port)"
+        env["MAESTRO_EVENT_SIGNING_KEY_FILE"] = root.appendingPathComponent("keys/\(name)-events.key").path
         let process = try Self.spawn([binary], log: logs.appendingPathComponent("\(name).log"), environment: env)
         stops.append { Self.terminate(process) }
     }

@@ -9,9 +9,12 @@ struct EventsPublish: AsyncParsableCommand {
         commandName: "publish",
         abstract: "Publish one CloudEvent (Kafka binary mode) to a catalog topic.",
         discussion: """
-        Example: maestro events publish maestro.governance.events --type io.maestro.governance.approval.granted.v1 \
-        --subject promotions/123 --tenant default --data @granted.json
+        Example: maestro events publish maestro.ingest.usage --type io.maestro.ingest.usage.recorded.v1 \
+        --subject resources/gpu-1 --tenant default --data @usage.json
         Data of a known event type is checked against its JSON Schema first.
+        The event is unsigned: consumers that verify producers (the registry on approvals,
+        governance on promotion requests, every service on revocations) send it to maestro.dlq,
+        and audit records it as unverified. Use it for the ingest topics and for tests.
         """
     )
 

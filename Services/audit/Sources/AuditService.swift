@@ -58,7 +58,7 @@ struct AuditService: ServiceDefinition {
 
     var consumers: [ConsumerDeclaration] {
         [.records(AuditLogStore.consumerName, subscription: settings.topicPattern, maxBatchSize: Self.ingestBatchSize,
-                  properties: Self.ingestProperties, handler: ingest.handle)]
+                  properties: Self.ingestProperties, verifiesProducers: true, handler: ingest.handle)]
     }
 
     var workers: [any Service] {

@@ -1,4 +1,5 @@
 import Foundation
+import MaestroBus
 import MaestroDomain
 import MaestroEvents
 import MaestroService
@@ -41,6 +42,17 @@ struct GovernanceService: ServiceDefinition {
         IdentityAPI(store: store, tokens: tokens, settings: settings).register(routes)
         OAuthAPI(store: store, tokens: tokens, settings: settings).register(routes)
         ApprovalAPI(approvals: approvals).register(routes)
+        EventKeyAPI(store: store).register(routes)
+    }
+
+    // Governance is the trust root of event signatures: it registers its own key in its
+    // database and checks other services' events against the keys there.
+    var eventKeyRegistrar: (@Sendable (EventPublicKey) async throws -> Void)? {
+        { [store] key in try await store.registerOwnEventKey(key, service: Self.identity.name) }
+    }
+
+    var eventKeySet: EventVerifier.Source? {
+        { [store] in try JSONEncoder().encode(try await store.eventKeySet()) }
     }
 
     var errorFormats: [CompatibilityErrorFormat] { [OAuthError.errorFormat] }
@@ -59,5 +71,6 @@ struct GovernanceService: ServiceDefinition {
             let shown = settings.bootstrapAdminKey == nil ? key : "the one in MAESTRO_BOOTSTRAP_ADMIN_KEY"
             FileHandle.standardOutput.write(Data("\(Self.identity.binary): created tenant \(store.platformTenant) and principal admin; admin API key: \(shown)\n".utf8))
         }
+        try await store.provisionServiceAccounts(settings.serviceAccountKeys)
     }
 }

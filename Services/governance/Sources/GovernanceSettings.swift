@@ -21,6 +21,11 @@ struct GovernanceSettings: ServiceSettings {
     var tokenRequestsPerAddressPerMinute = 600
     /// The admin API key the first start registers, if given (`mk_<12 hex>_<43 base64url>`).
     var bootstrapAdminKey: String?
+    /// The services' accounts to provision, by service name, each with its API key
+    /// (`MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS`, `registry=mk_…,audit=mk_…`): every start makes
+    /// sure each service account of the platform tenant exists with that key, which the
+    /// service uses to register its event key.
+    var serviceAccountKeys: [String: String] = [:]
 
     init(reading reader: inout SettingsReader) {
         if let minutes = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_MINUTES", in: 1...720, unit: "minutes") { tokenLifetime = .seconds(minutes * 60) }
@@ -36,6 +41,17 @@ struct GovernanceSettings: ServiceSettings {
                 reader.problems.append("MAESTRO_BOOTSTRAP_ADMIN_KEY: must look like mk_<12 hex characters>_<43 base64url characters>")
             }
             bootstrapAdminKey = key
+        }
+        if let list = reader.value("MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS") {
+            for pair in list.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, let service = ServiceCatalog.named(parts[0]), service != ServiceCatalog.governance,
+                      APIKeySecret(parsing: parts[1]) != nil, serviceAccountKeys[parts[0]] == nil else {
+                    reader.problems.append("MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS: each entry is <service>=mk_<12 hex>_<43 base64url>, once per service other than governance; '\(pair.split(separator: "=").first ?? "")' is not")
+                    continue
+                }
+                serviceAccountKeys[parts[0]] = parts[1]
+            }
         }
     }
 }

@@ -5,7 +5,8 @@ import MaestroEvents
 import MaestroKafka
 import Metrics
 
-/// The handler of the one consumer group over every recorded topic: each fetched batch is
+/// The handler of the one consumer group over every recorded topic: each record is appended
+/// with what its signature proves about its producer (``EventProvenance``), and each fetched batch is
 /// appended in one transaction. The kit's consumer retries a failed batch (database down) with
 /// backoff and stores the batch's offsets only after it is appended, so every record is
 /// appended, and (with the inbox) only once.
@@ -25,7 +26,10 @@ struct AuditIngest: Sendable {
     /// often the append is retried.
     func handle(_ batch: ReceivedBatch) async throws {
         let ownKey = store.key.publicKey
-        let records = batch.messages.filter { !Self.isOwnCheckpoint($0, key: ownKey) }.map { AuditRecord($0, receivedAt: batch.receivedAt) }
+        let records = batch.messages.indices.filter { !Self.isOwnCheckpoint(batch.messages[$0], key: ownKey) }.map { index in
+            AuditRecord(batch.messages[index], provenance: batch.provenance.indices.contains(index) ? batch.provenance[index] : nil,
+                        receivedAt: batch.receivedAt)
+        }
         appended.increment(by: try await store.append(records))
     }
 

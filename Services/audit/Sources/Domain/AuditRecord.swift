@@ -35,12 +35,14 @@ struct AuditRecord: Sendable {
     let subject: String?
     let authID: String?
     let correlationID: String?
+    /// What the event's signature proves about its producer; nil for a record that is not a CloudEvent.
+    let provenance: EventProvenance?
     let occurredAt: Date
     /// The entry's content, without the fields fixed at append (index, log, previous root, time).
     /// A CloudEvent's data is embedded verbatim, so the entry holds exactly what was published.
     let content: [String: CanonicalJSON]
 
-    init(_ message: KafkaConsumerMessage, receivedAt: Date = Date()) {
+    init(_ message: KafkaConsumerMessage, provenance: EventProvenance? = nil, receivedAt: Date = Date()) {
         topic = message.topic
         partition = message.partition
         offset = message.offset
@@ -61,6 +63,8 @@ struct AuditRecord: Sendable {
         switch parsed {
         case .success(let event):
             content["event"] = .object(AuditRecord.attributes(of: event))
+            self.provenance = provenance
+            if let provenance { content["provenance"] = .object(AuditRecord.members(of: provenance)) }
             eventID = AuditRecord.column(event.id)
             eventType = AuditRecord.column(event.type)
             subject = event.subject.flatMap(AuditRecord.column)
@@ -76,6 +80,7 @@ struct AuditRecord: Sendable {
             subject = nil
             authID = nil
             correlationID = nil
+            self.provenance = nil
             occurredAt = receivedAt
             tenant = AuditRecord.systemLog
         }
@@ -126,7 +131,7 @@ struct AuditRecord: Sendable {
         let optional: [(String, String?)] = [
             ("time", event.time.map(AuditTime.format)), ("subject", event.subject), ("dataschema", event.dataSchema),
             ("tenant", event.tenant), ("authid", event.authId), ("correlationid", event.correlationId),
-            ("causationid", event.causationId), ("traceparent", event.traceParent),
+            ("causationid", event.causationId), ("traceparent", event.traceParent), ("signature", event.signature),
         ]
         for case (let name, let value?) in optional { attributes[name] = .string(value) }
         // CloudEvent(kafkaMessage:) has checked that the data is JSON. JSON in UTF-8 without NUL
@@ -138,6 +143,22 @@ struct AuditRecord: Sendable {
             attributes["data_base64"] = .string(Data(event.data).base64EncodedString())
         }
         return attributes
+    }
+
+    /// The verdict on the producer, as the entry records it: `status`, and the verified
+    /// `service` with its `key_id`, or the `problem`.
+    private static func members(of provenance: EventProvenance) -> [String: CanonicalJSON] {
+        var members: [String: CanonicalJSON] = ["status": .string(provenance.status)]
+        switch provenance {
+        case .verified(let service, let keyID):
+            members["service"] = .string(service)
+            members["key_id"] = .string(keyID)
+        case .unsigned:
+            break
+        case .invalid(let problem):
+            members["problem"] = .string(problem)
+        }
+        return members
     }
 
     /// Tenant ids follow governance's rule; anything else goes to the system log.

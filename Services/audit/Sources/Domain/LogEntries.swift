@@ -31,6 +31,11 @@ struct StoredEntry: Sendable {
     let subject: String?
     let actor: String?
     let correlationID: String?
+    /// `verified`, `unsigned` or `invalid` (``EventProvenance/status``); nil for a record that
+    /// is not a CloudEvent.
+    let provenance: String?
+    /// The producing service, when its signature verified.
+    let producer: String?
     let occurredAt: Date
     let recordedAt: Date
     let leafHash: MerkleHash

@@ -92,13 +92,19 @@ struct AuditAPI: Sendable {
                                          errors: [.init(field: "name", message: "must be 1 to 256 bytes of valid percent-encoding")])
         }
         let format = request.formQuery["format"] ?? (request.headers[.accept]?.contains("text/markdown") == true ? "markdown" : "json")
-        guard format == "json" || format == "markdown" else {
-            throw HTTPProblem.invalid([.init(field: "format", message: "is json or markdown")], detail: "format is json or markdown.")
+        guard ["json", "markdown", "csv"].contains(format) else {
+            throw HTTPProblem.invalid([.init(field: "format", message: "is json, markdown or csv")], detail: "format is json, markdown or csv.")
         }
         let report = try await checkingDamage { try await ModelReport.build(store: store, tenant: tenant, model: model, limit: reportMaxEntries) }
         if format == "markdown" {
             var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: report.markdown())))
             response.headers[.contentType] = "text/markdown; charset=utf-8"
+            response.headers[.vary] = "Accept"
+            return response
+        }
+        if format == "csv" {
+            var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: report.csv())))
+            response.headers[.contentType] = "text/csv; charset=utf-8"
             response.headers[.vary] = "Accept"
             return response
         }

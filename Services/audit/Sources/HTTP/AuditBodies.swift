@@ -61,6 +61,9 @@ struct EntryBody: Codable, Sendable {
     let type: String?
     let subject: String?
     let actor: String?
+    /// The service whose signature verified, and the verdict (`verified`, `unsigned`, `invalid`).
+    let producer: String?
+    let provenance: String?
     let correlationID: String?
     let eventID: String?
     let occurredAt: Date
@@ -78,6 +81,8 @@ struct EntryBody: Codable, Sendable {
         type = stored.eventType
         subject = stored.subject
         actor = stored.actor
+        producer = stored.producer
+        provenance = stored.provenance
         correlationID = stored.correlationID
         eventID = stored.eventID
         occurredAt = stored.occurredAt
@@ -91,7 +96,7 @@ struct EntryBody: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tenant = "log_id"
-        case index, kind, type, subject, actor
+        case index, kind, type, subject, actor, producer, provenance
         case correlationID = "correlation_id"
         case eventID = "event_id"
         case occurredAt = "occurred_at"

@@ -79,7 +79,7 @@ struct LogExport: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"audit-\(tenant).ndjson\""], body: body)
     }
 
-    static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash\r\n"
+    static let csvHeader = "index,occurred_at,recorded_at,kind,type,subject,actor,correlation_id,event_id,topic,partition,offset,leaf_hash,producer,provenance\r\n"
 
     func csv() -> Response {
         let store = self.store, tenant = self.tenant, filter = self.filter
@@ -92,6 +92,7 @@ struct LogExport: Sendable {
                         String(entry.index), AuditTime.format(entry.occurredAt), AuditTime.format(entry.recordedAt), entry.kind,
                         entry.eventType ?? "", entry.subject ?? "", entry.actor ?? "", entry.correlationID ?? "", entry.eventID ?? "",
                         entry.topic, String(entry.partition), String(entry.offset), Hex.encode(entry.leafHash),
+                        entry.producer ?? "", entry.provenance ?? "",
                     ]
                     chunk.writeString(fields.map(CSV.field).joined(separator: ",") + "\r\n")
                     if chunk.readableBytes >= Self.chunkSize {

@@ -70,12 +70,40 @@ struct ModelReport: Sendable {
         }.joined(separator: ", ")
     }
 
+    /// The producer column: the verified service, or a plain mark that the step is unverified.
+    static func producer(of entry: StoredEntry) -> String {
+        switch entry.provenance {
+        case "verified": "\(entry.producer ?? "?") (verified)"
+        case "unsigned": "UNVERIFIED: unsigned"
+        case "invalid": "UNVERIFIED: bad signature"
+        default: "UNVERIFIED"
+        }
+    }
+
+    static let csvHeader = "index,occurred_at,step,type,subject,actor,producer,provenance,correlation_id,summary,leaf_hash\r\n"
+
+    /// The timeline as CSV, one row per entry, with the producer and its provenance.
+    func csv() -> String {
+        var text = Self.csvHeader
+        for entry in entries {
+            let fields = [
+                String(entry.index), AuditTime.format(entry.occurredAt), Self.category(of: entry), entry.eventType ?? "", entry.subject ?? "",
+                entry.actor ?? "", entry.producer ?? "", entry.provenance ?? "not_an_event", entry.correlationID ?? "", Self.summary(of: entry.entry),
+                Hex.encode(entry.leafHash),
+            ]
+            text += fields.map(CSV.field).joined(separator: ",") + "\r\n"
+        }
+        return text
+    }
+
     func body() -> ModelReportBody {
         ModelReportBody(
             model: model, tenant: head.logID, generatedAt: AuditTime.format(generatedAt), treeHead: SignedHeadBody(head),
             entries: entries.map { entry in
                 ModelReportBody.Entry(index: entry.index, occurredAt: AuditTime.format(entry.occurredAt), category: Self.category(of: entry),
-                                      type: entry.eventType, subject: entry.subject, actor: entry.actor, correlationID: entry.correlationID,
+                                      type: entry.eventType, subject: entry.subject, actor: entry.actor, producer: entry.producer,
+                                      verified: entry.provenance == "verified", provenance: entry.provenance ?? "not_an_event",
+                                      correlationID: entry.correlationID,
                                       summary: Self.summary(of: entry.entry), leafHash: Hex.encode(entry.leafHash), entry: entry.entry,
                                       inclusionProof: (proofs[entry.index] ?? []).map(Hex.encode))
             })
@@ -92,11 +120,14 @@ struct ModelReport: Sendable {
             "",
             "## Timeline",
             "",
-            "| # | time | step | event | subject | actor | summary |",
-            "|---|---|---|---|---|---|---|",
+            "The producer is the service whose signature on the event verified; an unverified step names the producer its",
+            "event claims, and its actor is only what that event says.",
+            "",
+            "| # | time | step | event | subject | actor | producer | summary |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for entry in entries {
-            lines.append("| \(entry.index) | \(AuditTime.format(entry.occurredAt)) | \(Self.category(of: entry)) | \(Markdown.cell(entry.eventType ?? "")) | \(Markdown.cell(entry.subject ?? "")) | \(Markdown.cell(entry.actor ?? "")) | \(Markdown.cell(Self.summary(of: entry.entry))) |")
+            lines.append("| \(entry.index) | \(AuditTime.format(entry.occurredAt)) | \(Self.category(of: entry)) | \(Markdown.cell(entry.eventType ?? "")) | \(Markdown.cell(entry.subject ?? "")) | \(Markdown.cell(entry.actor ?? "")) | \(Markdown.cell(Self.producer(of: entry))) | \(Markdown.cell(Self.summary(of: entry.entry))) |")
         }
         lines += [
             "",
@@ -129,6 +160,11 @@ struct ModelReportBody: Codable, Sendable {
         let type: String?
         let subject: String?
         let actor: String?
+        /// The service whose signature verified; nil when it did not.
+        let producer: String?
+        let verified: Bool
+        /// `verified`, `unsigned`, `invalid`, or `not_an_event`.
+        let provenance: String
         let correlationID: String?
         let summary: String
         let leafHash: String
@@ -138,7 +174,7 @@ struct ModelReportBody: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case index
             case occurredAt = "occurred_at"
-            case category, type, subject, actor
+            case category, type, subject, actor, producer, verified, provenance
             case correlationID = "correlation_id"
             case summary
             case leafHash = "leaf_hash"

@@ -28,7 +28,7 @@ extension EntryFilter {
 extension AuditLogStore {
     private static let entryColumns = """
         SELECT idx, kind, topic, kafka_partition, kafka_offset, event_id, event_type, subject, authid, correlation_id,
-               occurred_at, recorded_at, leaf_hash, entry FROM audit.entries WHERE log_id =
+               provenance, producer, occurred_at, recorded_at, leaf_hash, entry FROM audit.entries WHERE log_id =
         """
 
     /// A page of `tenant`'s entries in index order, after the cursor.
@@ -61,10 +61,12 @@ extension AuditLogStore {
         query.append(" ORDER BY idx")
         if let limit { query.append(" LIMIT \(query.bind(limit))") }
         let rows = try await log.query(query.query)
-            .decode((Int, String, String, Int, Int, String?, String?, String?, String?, String?, Date, Date, ByteBuffer, String).self)
-        for try await (index, kind, topic, partition, offset, eventID, eventType, subject, actor, correlationID, occurredAt, recordedAt, leaf, entry) in rows {
+            .decode((Int, String, String, Int, Int, String?, String?, String?, String?, String?, String?, String?, Date, Date, ByteBuffer, String).self)
+        for try await (index, kind, topic, partition, offset, eventID, eventType, subject, actor, correlationID, provenance, producer,
+                       occurredAt, recordedAt, leaf, entry) in rows {
             try await body(StoredEntry(index: index, kind: kind, topic: topic, partition: partition, offset: offset, eventID: eventID,
                                        eventType: eventType, subject: subject, actor: actor, correlationID: correlationID,
+                                       provenance: provenance, producer: producer,
                                        occurredAt: occurredAt, recordedAt: recordedAt, leafHash: Array(buffer: leaf), entry: entry))
         }
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MaestroAuditLog
+import MaestroBus
 import MaestroPostgres
 import NIOCore
 import PostgresNIO
@@ -11,24 +12,7 @@ import PostgresNIO
 extension AuditLogStore {
     /// Reads the key from `file`, or creates the file (mode 0600) with a new key.
     static func loadSigningKey(file: String) throws(SigningKeyFileError) -> AuditSigningKey {
-        let url = URL(fileURLWithPath: file)
-        // Only a missing file gets a new key: an unreadable one must never be replaced, or the log would change keys silently.
-        if FileManager.default.fileExists(atPath: url.path) {
-            guard let text = try? String(contentsOf: url, encoding: .utf8), let key = AuditSigningKey(base64: text) else {
-                throw SigningKeyFileError(problem: "\(file) does not hold a base64 Ed25519 seed (32 bytes)")
-            }
-            return key
-        }
-        let key = AuditSigningKey()
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: url.path, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-        } catch {
-            throw SigningKeyFileError(problem: "cannot create \(file): \(error)")
-        }
-        return key
+        AuditSigningKey(privateKey: try Ed25519SeedFile.load(file))
     }
 
     /// Publishes the signing key's public half, so checkpoints signed with it stay checkable.
@@ -50,10 +34,4 @@ extension AuditLogStore {
             return keys
         }
     }
-}
-
-/// The signing key file cannot be read or created.
-struct SigningKeyFileError: Error, CustomStringConvertible {
-    let problem: String
-    var description: String { problem }
 }

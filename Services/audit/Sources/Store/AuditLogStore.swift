@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MaestroAuditLog
+import MaestroBus
 import MaestroDomain
 import MaestroEvents
 import MaestroPostgres
@@ -88,15 +89,16 @@ struct AuditLogStore: Sendable {
         }
         try await log.execute("""
             INSERT INTO audit.entries (log_id, idx, kind, topic, kafka_partition, kafka_offset, event_id, event_type, subject, authid,
-                                 correlation_id, occurred_at, recorded_at, leaf_hash, entry)
+                                 correlation_id, occurred_at, recorded_at, leaf_hash, entry, provenance, producer)
             SELECT \(log.tenant), idx, kind, topic, kafka_partition, kafka_offset, NULLIF(event_id, ''), NULLIF(event_type, ''),
-                   NULLIF(subject, ''), NULLIF(authid, ''), NULLIF(correlation_id, ''), occurred_at, \(recordedAt), leaf_hash, entry
+                   NULLIF(subject, ''), NULLIF(authid, ''), NULLIF(correlation_id, ''), occurred_at, \(recordedAt), leaf_hash, entry,
+                   NULLIF(provenance, ''), NULLIF(producer, '')
             FROM unnest(\(entries.index)::bigint[], \(entries.kind)::text[], \(entries.topic)::text[], \(entries.partition)::integer[],
                         \(entries.offset)::bigint[], \(entries.eventID)::text[], \(entries.eventType)::text[], \(entries.subject)::text[],
                         \(entries.authID)::text[], \(entries.correlationID)::text[], \(entries.occurredAt)::timestamptz[],
-                        \(entries.leaf)::bytea[], \(entries.entry)::text[])
+                        \(entries.leaf)::bytea[], \(entries.entry)::text[], \(entries.provenance)::text[], \(entries.producer)::text[])
                  AS e(idx, kind, topic, kafka_partition, kafka_offset, event_id, event_type, subject, authid, correlation_id,
-                      occurred_at, leaf_hash, entry)
+                      occurred_at, leaf_hash, entry, provenance, producer)
             """)
         if !nodes.level.isEmpty {
             try await log.execute("""
@@ -249,6 +251,8 @@ private struct EntryColumns {
     var occurredAt: [Date] = []
     var leaf: [ByteBuffer] = []
     var entry: [String] = []
+    var provenance: [String] = []
+    var producer: [String] = []
 
     mutating func add(_ record: AuditRecord, index: Int, entry: String, leaf: MerkleHash, recordedAt: Date) {
         self.index.append(Int64(index))
@@ -264,6 +268,8 @@ private struct EntryColumns {
         occurredAt.append(record.occurredAt)
         self.leaf.append(ByteBuffer(bytes: leaf))
         self.entry.append(entry)
+        provenance.append(record.provenance?.status ?? "")
+        producer.append(record.provenance?.service ?? "")
     }
 }
 
