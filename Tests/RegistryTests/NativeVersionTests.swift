@@ -117,7 +117,8 @@ struct NativeVersionTests {
             let token = try await registry.token()
             let store = registry.store
             try await registry.application.test(.router) { client in
-                try await client.createModel(#"{"name":"fraud"}"#, token: token)
+                // Production ungoverned here: the search is under test, not the promotion.
+                try await client.createModel(#"{"name":"fraud","protected_stages":[]}"#, token: try await registry.token(roles: ["admin"]))
                 try await client.createModel(#"{"name":"churn"}"#, token: token)
                 try await client.createVersion(of: "fraud", #"{"source":"s3://f/1","metrics":{"auc":0.85},"tags":{"env":"prod"}}"#, token: token)
                 try await client.createVersion(of: "fraud", #"{"source":"s3://f/2","metrics":{"auc":0.93},"tags":{"env":"staging"}}"#, token: token)

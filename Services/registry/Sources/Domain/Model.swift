@@ -18,6 +18,8 @@ struct RegisteredModel: Sendable, Equatable {
     var tags: [String: String]
     var aliases: [String: Int]
     var protectedAliases: [String]
+    /// Stages a version enters only through governance (by default Production).
+    var protectedStages: [ModelVersionStage] = [.production]
     var revision: Int64
     var createdBy: String
     var createdAt: Date
@@ -28,6 +30,17 @@ struct RegisteredModel: Sendable, Equatable {
     /// (`Champion`, `ｃｈａｍｐｉｏｎ`) of a protected alias is protected too.
     func isProtected(_ alias: String) -> Bool {
         protectedAliases.contains { Names.same($0, alias) }
+    }
+
+    /// Whether moving a version into (or out of) `stage` is governed.
+    func isProtected(stage: ModelVersionStage) -> Bool {
+        protectedStages.contains(stage)
+    }
+
+    /// The alias a governed stage moves with: the stage's name in lowercase (`Production` →
+    /// `production`). A promotion into the stage is a promotion of this alias.
+    static func alias(of stage: ModelVersionStage) -> String {
+        stage.rawValue.lowercased()
     }
 
     /// The protected alias `alias` is a look-alike of, in its own spelling; otherwise `alias`.
@@ -112,7 +125,8 @@ struct AliasMove: Sendable, Equatable {
     var movedAt: Date
 }
 
-/// A request to point a protected alias at a version, decided by governance.
+/// A request to point a protected alias at a version, decided by governance. A promotion into
+/// a protected stage moves the stage's alias and, on the grant, the version into the stage.
 struct Promotion: Sendable, Equatable {
     enum State: String, Sendable, Codable {
         case pending = "PENDING"
@@ -124,6 +138,10 @@ struct Promotion: Sendable, Equatable {
     var modelName: String
     var version: Int
     var alias: String
+    /// The protected stage the version enters on the grant; nil for an alias promotion.
+    var stage: ModelVersionStage? = nil
+    /// Whether the stage's other versions go to Archived on the grant.
+    var archiveExisting = false
     var state: State
     var reason: String?
     var requestedBy: String
@@ -136,5 +154,11 @@ struct Promotion: Sendable, Equatable {
 /// The outcome of asking to set an alias: moved at once, or waiting for governance.
 enum AliasRequestOutcome: Sendable, Equatable {
     case moved(AliasMove)
+    case pending(Promotion)
+}
+
+/// The outcome of asking to move a version to a stage: moved at once, or waiting for governance.
+enum StageRequestOutcome: Sendable, Equatable {
+    case moved(ModelVersion)
     case pending(Promotion)
 }

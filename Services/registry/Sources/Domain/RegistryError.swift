@@ -13,6 +13,8 @@ enum RegistryError: DomainError, Equatable {
     case invalid(field: String, message: String)
     /// The request conflicts with the current state (e.g. a version that is not READY).
     case conflict(String)
+    /// The caller's roles do not allow this change (e.g. taking a version out of a protected stage).
+    case forbidden(String)
 
     var description: String {
         switch self {
@@ -21,6 +23,7 @@ enum RegistryError: DomainError, Equatable {
         case .stale: "The resource changed since it was read; fetch it again."
         case .invalid(let field, let message): "\(field) \(message)"
         case .conflict(let detail): detail
+        case .forbidden(let detail): detail
         }
     }
 
@@ -31,6 +34,7 @@ enum RegistryError: DomainError, Equatable {
         case .stale: .stale
         case .invalid: .invalid
         case .conflict: .conflict
+        case .forbidden: .forbidden
         }
     }
 

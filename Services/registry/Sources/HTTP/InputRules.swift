@@ -41,6 +41,13 @@ enum RegistryRules {
         validation.check(Set(aliases.map(Names.comparisonKey)).count == aliases.count, field, "each alias at most once (compared as names)")
     }
 
+    /// Each of Staging, Production and Archived at most once (None is where versions start and cannot be protected).
+    static func checkProtectedStages(_ stages: [String], field: String = "protected_stages", into validation: inout FieldValidation) {
+        let allowed: Set<String> = ["Staging", "Production", "Archived"]
+        validation.check(stages.allSatisfy(allowed.contains), field, "each is Staging, Production or Archived")
+        validation.check(Set(stages).count == stages.count, field, "each stage at most once")
+    }
+
     static func checkSource(_ source: String, field: String = "source", into validation: inout FieldValidation) {
         guard !source.isEmpty, source.utf8.count <= maxURILength else {
             validation.check(false, field, "must be a URI of 1 to \(maxURILength) bytes")

@@ -12,10 +12,10 @@ extension NativeAPI {
         var request = request
         let body = try await request.decodeJSON(as: CreateModelRequest.self, context: context)
         try body.validate()
-        // Choosing which aliases need governance is an admin's call; everyone else gets the default set.
-        if body.protectedAliases != nil { _ = try context.require(.admin) }
+        // Choosing which aliases and stages need governance is an admin's call; everyone else gets the default sets.
+        if body.protectedAliases != nil || body.protectedStages != nil { _ = try context.require(.admin) }
         let model = try await store.createModel(caller, name: body.name, description: body.description, owner: body.owner ?? caller.subject,
-                                                tags: body.tags ?? [:], protectedAliases: body.protectedAliases)
+                                                tags: body.tags ?? [:], protectedAliases: body.protectedAliases, protectedStages: body.stages)
         var response = try Response.json(ModelBody(model), status: .created, etag: ETag(revision: model.revision))
         response.headers[.location] = "/v1/models/\(Self.escape(model.name))"
         return response
@@ -53,11 +53,14 @@ extension NativeAPI {
         var request = request
         let body = try await request.decodeJSON(as: UpdateModelRequest.self, context: context)
         try body.validate()
-        if body.protectedAliases != nil { _ = try context.require(.admin) }
+        if body.protectedAliases != nil || body.protectedStages != nil { _ = try context.require(.admin) }
         var model = try await store.updateModel(caller, name: name, description: body.description.map { .some($0) },
                                                 owner: body.owner.map { .some($0) }, tags: body.tags, expectedRevision: try request.expectedRevision())
         if let aliases = body.protectedAliases {
             model = try await store.setProtectedAliases(caller, name: name, aliases: aliases)
+        }
+        if let stages = body.stages {
+            model = try await store.setProtectedStages(caller, name: name, stages: stages)
         }
         await cache?.invalidate(tenant: caller.tenant, model: name)
         return try .json(ModelBody(model), etag: ETag(revision: model.revision))

@@ -11,6 +11,7 @@ struct ModelBody: Encodable {
     let tags: [String: String]
     let aliases: [String: Int]
     let protectedAliases: [String]
+    let protectedStages: [String]
     let createdBy: String
     let createdAt: Date
     let updatedBy: String
@@ -23,6 +24,7 @@ struct ModelBody: Encodable {
         tags = model.tags
         aliases = model.aliases
         protectedAliases = model.protectedAliases
+        protectedStages = model.protectedStages.map(\.rawValue)
         createdBy = model.createdBy
         createdAt = model.createdAt
         updatedBy = model.updatedBy
@@ -31,7 +33,7 @@ struct ModelBody: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, description, owner, tags, aliases
-        case protectedAliases = "protected_aliases"
+        case protectedAliases = "protected_aliases", protectedStages = "protected_stages"
         case createdBy = "created_by", createdAt = "created_at", updatedBy = "updated_by", updatedAt = "updated_at"
     }
 }
@@ -81,7 +83,8 @@ struct PromotionBody: Encodable {
     let promotion: Promotion
 
     enum CodingKeys: String, CodingKey {
-        case id, modelName = "model_name", version, alias, state, reason, requestedBy = "requested_by", requestedAt = "requested_at"
+        case id, modelName = "model_name", version, alias, stage, archiveExisting = "archive_existing", state, reason, requestedBy = "requested_by"
+        case requestedAt = "requested_at"
         case approvalID = "approval_id", decision, decidedAt = "decided_at"
     }
 
@@ -91,6 +94,10 @@ struct PromotionBody: Encodable {
         try container.encode(promotion.modelName, forKey: .modelName)
         try container.encode(promotion.version, forKey: .version)
         try container.encode(promotion.alias, forKey: .alias)
+        if let stage = promotion.stage {
+            try container.encode(stage, forKey: .stage)
+            try container.encode(promotion.archiveExisting, forKey: .archiveExisting)
+        }
         try container.encode(promotion.state, forKey: .state)
         try container.encodeIfPresent(promotion.reason, forKey: .reason)
         try container.encode(promotion.requestedBy, forKey: .requestedBy)

@@ -4,15 +4,16 @@ import MaestroEvents
 import MaestroService
 
 struct CreateModelRequest: StrictJSONBody {
-    static let members: Set<String> = ["name", "description", "owner", "tags", "protected_aliases"]
+    static let members: Set<String> = ["name", "description", "owner", "tags", "protected_aliases", "protected_stages"]
     var name: String
     var description: String?
     var owner: String?
     var tags: [String: String]?
     var protectedAliases: [String]?
+    var protectedStages: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, owner, tags, protectedAliases = "protected_aliases"
+        case name, description, owner, tags, protectedAliases = "protected_aliases", protectedStages = "protected_stages"
     }
 
     func validate() throws(HTTPProblem) {
@@ -21,20 +22,22 @@ struct CreateModelRequest: StrictJSONBody {
         RegistryRules.checkDescription(description, into: &validation)
         RegistryRules.checkTags(tags ?? [:], into: &validation)
         RegistryRules.checkProtectedAliases(protectedAliases ?? [], into: &validation)
+        RegistryRules.checkProtectedStages(protectedStages ?? [], into: &validation)
         if let owner { RegistryRules.checkName(owner, field: "owner", into: &validation) }
         try validation.validate()
     }
 }
 
 struct UpdateModelRequest: StrictJSONBody {
-    static let members: Set<String> = ["description", "owner", "tags", "protected_aliases"]
+    static let members: Set<String> = ["description", "owner", "tags", "protected_aliases", "protected_stages"]
     var description: String?
     var owner: String?
     var tags: [String: String]?
     var protectedAliases: [String]?
+    var protectedStages: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case description, owner, tags, protectedAliases = "protected_aliases"
+        case description, owner, tags, protectedAliases = "protected_aliases", protectedStages = "protected_stages"
     }
 
     func validate() throws(HTTPProblem) {
@@ -42,9 +45,20 @@ struct UpdateModelRequest: StrictJSONBody {
         RegistryRules.checkDescription(description, into: &validation)
         RegistryRules.checkTags(tags ?? [:], into: &validation)
         RegistryRules.checkProtectedAliases(protectedAliases ?? [], into: &validation)
+        RegistryRules.checkProtectedStages(protectedStages ?? [], into: &validation)
         if let owner { RegistryRules.checkName(owner, field: "owner", into: &validation) }
         try validation.validate()
     }
+}
+
+extension CreateModelRequest {
+    /// The protected stages asked for; valid once ``validate()`` passed.
+    var stages: [ModelVersionStage]? { protectedStages?.compactMap(ModelVersionStage.init(rawValue:)) }
+}
+
+extension UpdateModelRequest {
+    /// The protected stages asked for; valid once ``validate()`` passed.
+    var stages: [ModelVersionStage]? { protectedStages?.compactMap(ModelVersionStage.init(rawValue:)) }
 }
 
 struct RenameModelRequest: StrictJSONBody {

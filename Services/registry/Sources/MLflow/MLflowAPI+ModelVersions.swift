@@ -71,10 +71,13 @@ extension MLflowAPI {
         let body = try await Self.body(request, context: context)
         let (name, number, stageText) = (try body.required("name"), try body.version(), try body.required("stage"))
         guard let stage = MLflowSearch.stage(stageText) else { throw MLflowError.invalid("Invalid Model Version stage: \(stageText)") }
-        let version = try await store.transitionStage(caller, modelName: name, version: number, to: stage,
+        let outcome = try await store.transitionStage(caller, modelName: name, version: number, to: stage,
                                                       archiveExisting: body.bool("archive_existing_versions") ?? false)
         await cache?.invalidate(tenant: caller.tenant, model: name)
-        return try Self.json(["model_version": MLflowModelVersion(version)])
+        switch outcome {
+        case .moved(let version): return try Self.json(["model_version": MLflowModelVersion(version)])
+        case .pending(let promotion): throw MLflowError.approvalRequired(promotion)
+        }
     }
 
     @Sendable func downloadURI(_ request: Request, context: MaestroRequestContext) async throws -> Response {

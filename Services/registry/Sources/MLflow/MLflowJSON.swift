@@ -106,8 +106,9 @@ struct MLflowError: Error, Encodable {
     /// that did not happen; the message names the pending promotion.
     static func approvalRequired(_ promotion: Promotion) -> MLflowError {
         let id = promotion.id.uuidString.lowercased()
+        let target = promotion.stage.map { "Stage '\($0.rawValue)'" } ?? "'\(promotion.alias)'"
         return MLflowError(errorCode: "PERMISSION_DENIED", message: """
-            Approval required: '\(promotion.alias)' of registered model '\(promotion.modelName)' is protected and did not move. \
+            Approval required: \(target) of registered model '\(promotion.modelName)' is protected and did not move. \
             Promotion \(id) to version \(promotion.version) is pending approval in governance \
             (GET /v1/models/\(promotion.modelName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? promotion.modelName)/promotions).
             """, status: .forbidden)
@@ -119,6 +120,7 @@ struct MLflowError: Error, Encodable {
         case .alreadyExists: self.init(errorCode: "RESOURCE_ALREADY_EXISTS", message: error.description, status: .badRequest)
         case .stale, .conflict: self.init(errorCode: "INVALID_STATE", message: error.description, status: .badRequest)
         case .invalid: self.init(errorCode: "INVALID_PARAMETER_VALUE", message: error.description, status: .badRequest)
+        case .forbidden: self.init(errorCode: "PERMISSION_DENIED", message: error.description, status: .forbidden)
         }
     }
 

@@ -24,43 +24,55 @@ extension RegistryStore {
             let model = try await model(named: modelName, on: tx)
             let alias = model.canonicalAlias(alias)
             let target = try await version(modelName, number, on: tx)
-            let now = Date()
             let current = model.aliases[alias]
             if model.isProtected(alias) {
-                guard target.status == .ready else {
-                    throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
-                }
-                // Asking again for a promotion that is still pending answers the same promotion.
-                for try await (id, requestedBy, requestedAt, pendingReason) in try await tx.query("""
-                    SELECT id, requested_by, requested_at, reason FROM registry.promotions
-                    WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND version = \(number) AND state = 'PENDING'
-                    ORDER BY requested_at LIMIT 1
-                    """).decode((UUID, String, Date, String?).self) {
-                    return .pending(Promotion(id: id, modelName: modelName, version: number, alias: alias, state: .pending, reason: pendingReason,
-                                              requestedBy: requestedBy, requestedAt: requestedAt))
-                }
-                let promotion = Promotion(id: UUID(), modelName: modelName, version: number, alias: alias, state: .pending, reason: reason,
-                                          requestedBy: caller.subject, requestedAt: now)
-                try await tx.execute("""
-                    INSERT INTO registry.promotions (tenant_id, id, model_id, version, alias, state, reason, requested_by, requested_at)
-                    VALUES (\(caller.tenant), \(promotion.id), \(id), \(number), \(alias), 'PENDING', \(reason), \(caller.subject), \(now))
-                    """)
-                var cardText: String?
-                for try await text in try await tx.query("""
-                    SELECT card::text FROM registry.versions WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
-                    """).decode(String?.self) { cardText = text }
-                let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: target.datasetVersions, evaluation: [], owners: [])
-                try await emit(RegistryEvent.PromotionRequested(
-                    promotionID: promotion.id.uuidString.lowercased(), modelName: modelName, version: number, alias: alias, currentVersion: current,
-                    reason: reason, metrics: target.metrics, cardCompleteness: card.completeness, missingCardSections: card.missingSections,
-                    signaturePresent: target.signature != nil, requestedBy: caller.subject, requestedAt: now),
-                    model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: tx)
-                return .pending(promotion)
+                return .pending(try await openPromotion(of: model, alias: alias, target: target, reason: reason, on: tx))
             }
             let move = try await moveAlias(id, modelName: modelName, alias: alias, from: current, to: number, reason: reason, promotion: nil,
-                                           movedBy: caller.subject, caller, at: now, on: tx)
+                                           movedBy: caller.subject, caller, at: Date(), on: tx)
             return .moved(move)
         }
+    }
+
+    /// Records a pending promotion of `alias` (and of `stage`, for a stage promotion) to the
+    /// version `target`, and sends `promotion.requested` to governance with the version's
+    /// facts; asking again while the same promotion is pending answers that promotion.
+    /// - Throws: ``RegistryError/conflict(_:)`` unless the version is READY.
+    func openPromotion(of model: RegisteredModel, alias: String, target: ModelVersion, reason: String?, stage: ModelVersionStage? = nil,
+                       archiveExisting: Bool = false, on tx: RegistryTransaction) async throws -> Promotion {
+        let caller = tx.caller
+        let (id, modelName, number) = (model.id, model.name, target.version)
+        guard target.status == .ready else {
+            throw RegistryError.conflict("Only a READY version can be promoted; version \(number) is \(target.status.rawValue).")
+        }
+        for try await (id, requestedBy, requestedAt, pendingReason, pendingArchive) in try await tx.query("""
+            SELECT id, requested_by, requested_at, reason, archive_existing FROM registry.promotions
+            WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND alias = \(alias) AND version = \(number) AND state = 'PENDING'
+              AND stage IS NOT DISTINCT FROM \(stage?.rawValue)
+            ORDER BY requested_at LIMIT 1
+            """).decode((UUID, String, Date, String?, Bool).self) {
+            return Promotion(id: id, modelName: modelName, version: number, alias: alias, stage: stage, archiveExisting: pendingArchive, state: .pending,
+                             reason: pendingReason, requestedBy: requestedBy, requestedAt: requestedAt)
+        }
+        let now = Date()
+        let promotion = Promotion(id: UUID(), modelName: modelName, version: number, alias: alias, stage: stage, archiveExisting: archiveExisting,
+                                  state: .pending, reason: reason, requestedBy: caller.subject, requestedAt: now)
+        try await tx.execute("""
+            INSERT INTO registry.promotions (tenant_id, id, model_id, version, alias, state, reason, requested_by, requested_at, stage, archive_existing)
+            VALUES (\(caller.tenant), \(promotion.id), \(id), \(number), \(alias), 'PENDING', \(reason), \(caller.subject), \(now), \(stage?.rawValue),
+                    \(archiveExisting))
+            """)
+        var cardText: String?
+        for try await text in try await tx.query("""
+            SELECT card::text FROM registry.versions WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+            """).decode(String?.self) { cardText = text }
+        let card = try JSONText.decode(cardText, as: ModelCard.self) ?? ModelCard(trainingData: target.datasetVersions, evaluation: [], owners: [])
+        try await emit(RegistryEvent.PromotionRequested(
+            promotionID: promotion.id.uuidString.lowercased(), modelName: modelName, version: number, alias: alias, currentVersion: model.aliases[alias],
+            reason: reason, metrics: target.metrics, cardCompleteness: card.completeness, missingCardSections: card.missingSections,
+            signaturePresent: target.signature != nil, requestedBy: caller.subject, requestedAt: now),
+            model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, on: tx)
+        return promotion
     }
 
     /// Removes an alias; its history keeps the deletion.
@@ -130,14 +142,18 @@ extension RegistryStore {
         -> (promotions: [Promotion], next: PromotionCursor?) {
         try await transaction(caller) { tx in
             let model = try await model(named: modelName, on: tx)
-            var query = QueryBuilder("SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at FROM registry.promotions WHERE model_id = ")
+            var query = QueryBuilder("""
+                SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at, stage, archive_existing
+                FROM registry.promotions WHERE model_id =
+                """ + " ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let after { query.append(" AND (requested_at, id) > (\(query.bind(after.requestedAt)), \(query.bind(after.id)))") }
             query.append(" ORDER BY requested_at, id LIMIT \(query.bind(limit + 1))")
             var result: [Promotion] = []
-            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt) in try await tx.query(query.query)
-                .decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?).self) {
-                result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, state: Promotion.State(rawValue: state) ?? .pending,
+            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt, stage, archiveExisting)
+                in try await tx.query(query.query).decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?, String?, Bool).self) {
+                result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, stage: stage.flatMap(ModelVersionStage.init(rawValue:)),
+                                        archiveExisting: archiveExisting, state: Promotion.State(rawValue: state) ?? .pending,
                                         reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, approvalID: approvalID,
                                         decision: decision, decidedAt: decidedAt))
             }

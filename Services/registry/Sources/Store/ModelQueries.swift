@@ -51,14 +51,15 @@ extension QueryBuilder {
 
 extension RegistryStore {
     func createModel(_ caller: Caller, name: String, description: String?, owner: String?, tags: [String: String],
-                            protectedAliases: [String]? = nil) async throws -> RegisteredModel {
+                            protectedAliases: [String]? = nil, protectedStages: [ModelVersionStage]? = nil) async throws -> RegisteredModel {
         try await transaction(caller) { tx in
             let now = Date()
             let id = UUID()
             let inserted = try await tx.countRows("""
-                INSERT INTO registry.models (tenant_id, id, name, description, owner, protected_aliases, created_by, created_at, updated_by, updated_at)
+                INSERT INTO registry.models (tenant_id, id, name, description, owner, protected_aliases, protected_stages, created_by, created_at,
+                                             updated_by, updated_at)
                 VALUES (\(caller.tenant), \(id), \(name), \(description), \(owner), \(protectedAliases ?? ["champion", "production"]),
-                        \(caller.subject), \(now), \(caller.subject), \(now))
+                        \((protectedStages ?? [.production]).map(\.rawValue)), \(caller.subject), \(now), \(caller.subject), \(now))
                 ON CONFLICT (tenant_id, name) WHERE deleted_at IS NULL DO NOTHING RETURNING 1
                 """)
             guard inserted == 1 else { throw RegistryError.alreadyExists("Registered model '\(name)'") }
@@ -221,6 +222,19 @@ extension RegistryStore {
         }
     }
 
+    /// Replaces the set of stages a version enters only through governance.
+    func setProtectedStages(_ caller: Caller, name: String, stages: [ModelVersionStage]) async throws -> RegisteredModel {
+        try await transaction(caller) { tx in
+            let id = try await lockModel(name, on: tx)
+            try await tx.execute("""
+                UPDATE registry.models SET protected_stages = \(stages.map(\.rawValue)), revision = revision + 1, updated_by = \(caller.subject),
+                    updated_at = \(Date())
+                WHERE id = \(id) AND tenant_id = \(caller.tenant)
+                """)
+            return try await model(named: name, on: tx)
+        }
+    }
+
     /// Replaces the set of aliases that move only through governance.
     func setProtectedAliases(_ caller: Caller, name: String, aliases: [String]) async throws -> RegisteredModel {
         try await transaction(caller) { tx in
@@ -250,7 +264,7 @@ extension RegistryStore {
     }
 
     static let modelColumns = """
-        SELECT m.id, m.name, m.description, m.owner, m.protected_aliases, m.revision, m.created_by, m.created_at, m.updated_by, m.updated_at,
+        SELECT m.id, m.name, m.description, m.owner, m.protected_aliases, m.protected_stages, m.revision, m.created_by, m.created_at, m.updated_by, m.updated_at,
             COALESCE((SELECT jsonb_object_agg(t.key, t.value) FROM registry.model_tags t WHERE t.model_id = m.id AND t.tenant_id = m.tenant_id), '{}')::text,
             COALESCE((SELECT jsonb_object_agg(a.alias, a.version) FROM registry.aliases a WHERE a.model_id = m.id AND a.tenant_id = m.tenant_id), '{}')::text
         FROM registry.models m
@@ -260,12 +274,13 @@ extension RegistryStore {
         var result: [RegisteredModel] = []
         let rows = try await tx.query(query.query)
         for try await row in rows {
-            let (id, name, description, owner, protected, revision, createdBy, createdAt, updatedBy, updatedAt, tags, aliases) =
-                try row.decode((UUID, String, String?, String?, [String], Int64, String, Date, String, Date, String, String).self)
+            let (id, name, description, owner, protected, stages, revision, createdBy, createdAt, updatedBy, updatedAt, tags, aliases) =
+                try row.decode((UUID, String, String?, String?, [String], [String], Int64, String, Date, String, Date, String, String).self)
             result.append(RegisteredModel(id: id, name: name, description: description, owner: owner,
                                           tags: try JSONText.decode(tags, as: [String: String].self),
                                           aliases: try JSONText.decode(aliases, as: [String: Int].self),
-                                          protectedAliases: protected, revision: revision, createdBy: createdBy, createdAt: createdAt,
+                                          protectedAliases: protected, protectedStages: stages.compactMap(ModelVersionStage.init(rawValue:)),
+                                          revision: revision, createdBy: createdBy, createdAt: createdAt,
                                           updatedBy: updatedBy, updatedAt: updatedAt))
         }
         return result

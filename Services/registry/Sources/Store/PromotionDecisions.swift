@@ -21,19 +21,21 @@ enum PromotionDecisionOutcome: Sendable, Equatable {
 extension RegistryStore {
     /// Applies governance's decision to a pending promotion, on the connection of the consumer's
     /// inbox transaction (so a redelivered decision is a no-op). A granted promotion moves the
-    /// alias (history names the requester and the promotion); a rejected, expired or cancelled
-    /// one closes with the alias unchanged.
+    /// alias (history names the requester and the promotion), and for a stage promotion puts
+    /// the version in the stage; a rejected, expired or cancelled one closes with the alias
+    /// and stages unchanged.
     /// - Throws: ``RegistryError/notFound(_:)`` for a promotion this registry never opened.
     func apply(_ decision: PromotionDecision, promotionID: UUID, causation: CloudEvent,
                       on tx: RegistryTransaction) async throws -> PromotionDecisionOutcome {
         // The consumer's transaction acts for governance, in the decision's tenant.
         let system = tx.caller
-        var found: (UUID, Int, String, String, String, String)?
+        var found: (UUID, Int, String, String, String, String, String?, Bool)?
         for try await row in try await tx.query("""
-            SELECT p.model_id, p.version, p.alias, p.state, p.requested_by, m.name FROM registry.promotions p JOIN registry.models m ON m.id = p.model_id
+            SELECT p.model_id, p.version, p.alias, p.state, p.requested_by, m.name, p.stage, p.archive_existing
+            FROM registry.promotions p JOIN registry.models m ON m.id = p.model_id
             WHERE p.id = \(promotionID) AND p.tenant_id = \(tx.tenant) FOR UPDATE OF p
-            """).decode((UUID, Int, String, String, String, String).self) { found = row }
-        guard let (modelID, number, alias, state, requestedBy, modelName) = found else {
+            """).decode((UUID, Int, String, String, String, String, String?, Bool).self) { found = row }
+        guard let (modelID, number, alias, state, requestedBy, modelName, stage, archiveExisting) = found else {
             throw RegistryError.notFound("Promotion \(promotionID.uuidString.lowercased())")
         }
         guard state == Promotion.State.pending.rawValue else { return .alreadyDecided(Promotion.State(rawValue: state) ?? .completed) }
@@ -59,6 +61,10 @@ extension RegistryStore {
             try await close(promotionID, state: .completed, approvalID: approvalID, decision: "granted", at: now, on: tx)
             let move = try await moveAlias(modelID, modelName: modelName, alias: alias, from: previous, to: number, reason: "promotion \(promotion) approved",
                                            promotion: promotionID, movedBy: requestedBy, system, at: now, causation: causation, on: tx)
+            if let stage = stage.flatMap(ModelVersionStage.init(rawValue:)) {
+                // A stage promotion: the version enters the stage with its alias.
+                try await moveStage(modelID, modelName: modelName, version: number, to: stage, archiveExisting: archiveExisting, causation: causation, on: tx)
+            }
             try await emit(RegistryEvent.PromotionCompleted(promotionID: promotion, modelName: modelName, version: number, alias: alias,
                                                             previousVersion: previous, approvalID: approvalID, completedAt: now),
                            model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: system, causation: causation, on: tx)

@@ -97,33 +97,56 @@ extension RegistryStore {
         }
     }
 
-    /// Moves a version to an MLflow stage; with `archiveExisting`, other versions in that stage go to Archived.
+    /// Moves a version to an MLflow stage; with `archiveExisting`, other versions in that stage
+    /// go to Archived. A protected stage is governed like a protected alias:
+    /// - moving a version into it opens a promotion of the stage's alias (``RegisteredModel/alias(of:)``)
+    ///   and nothing moves until governance grants it (``apply(_:promotionID:causation:on:)``);
+    /// - taking a version out of it takes an admin, as deleting a protected alias does.
+    /// Asking for the stage a version is already in changes nothing.
     func transitionStage(_ caller: Caller, modelName: String, version number: Int, to stage: ModelVersionStage,
-                                archiveExisting: Bool) async throws -> ModelVersion {
+                         archiveExisting: Bool, reason: String? = nil) async throws -> StageRequestOutcome {
         try await transaction(caller) { tx in
             let id = try await lockModel(modelName, on: tx)
-            _ = try await version(modelName, number, on: tx)
-            let now = Date()
-            var moved: [(Int, ModelVersionStage)] = [(number, stage)]
-            if archiveExisting && (stage == .staging || stage == .production) {
-                let rows = try await tx.query("""
-                    UPDATE registry.versions SET stage = 'Archived', revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
-                    WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND stage = \(stage.rawValue) AND version <> \(number) AND deleted_at IS NULL
-                    RETURNING version
-                    """)
-                for try await archived in rows.decode(Int.self) { moved.append((archived, .archived)) }
+            let model = try await model(named: modelName, on: tx)
+            let current = try await version(modelName, number, on: tx)
+            if current.stage == stage { return .moved(current) }
+            if model.isProtected(stage: current.stage) && !caller.roles.contains(.admin) {
+                throw RegistryError.forbidden("Version \(number) is in the protected stage \(current.stage.rawValue); only an admin takes it out.")
             }
-            try await tx.execute("""
-                UPDATE registry.versions SET stage = \(stage.rawValue), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
-                WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+            if model.isProtected(stage: stage) {
+                return .pending(try await openPromotion(of: model, alias: RegisteredModel.alias(of: stage), target: current, reason: reason, stage: stage,
+                                                        archiveExisting: archiveExisting, on: tx))
+            }
+            try await moveStage(id, modelName: modelName, version: number, to: stage, archiveExisting: archiveExisting, on: tx)
+            return .moved(try await version(modelName, number, on: tx))
+        }
+    }
+
+    /// Puts the version in `stage` (and, with `archiveExisting` for Staging or Production, the
+    /// stage's other versions in Archived), acting as the transaction's caller, with a
+    /// `model_version.updated` event for each version changed.
+    func moveStage(_ id: UUID, modelName: String, version number: Int, to stage: ModelVersionStage, archiveExisting: Bool,
+                   causation: CloudEvent? = nil, on tx: RegistryTransaction) async throws {
+        let caller = tx.caller
+        let now = Date()
+        var moved: [Int] = [number]
+        if archiveExisting && (stage == .staging || stage == .production) {
+            let rows = try await tx.query("""
+                UPDATE registry.versions SET stage = 'Archived', revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+                WHERE model_id = \(id) AND tenant_id = \(caller.tenant) AND stage = \(stage.rawValue) AND version <> \(number) AND deleted_at IS NULL
+                RETURNING version
                 """)
-            for (changed, _) in moved {
-                let current = try await version(modelName, changed, on: tx)
-                try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
-                                                                 metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
-                               model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, on: tx)
-            }
-            return try await version(modelName, number, on: tx)
+            for try await archived in rows.decode(Int.self) { moved.append(archived) }
+        }
+        try await tx.execute("""
+            UPDATE registry.versions SET stage = \(stage.rawValue), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
+            WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+            """)
+        for changed in moved {
+            let current = try await version(modelName, changed, on: tx)
+            try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
+                                                             metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
+                           model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, causation: causation, on: tx)
         }
     }
 
