@@ -157,6 +157,7 @@ let package = Package(
         sharedModule("MaestroService", dependencies: [
             "MaestroDomain", "MaestroKafka", "MaestroEvents", "MaestroBus", "MaestroPostgres", "MaestroRedis", "MaestroTracing",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -51,6 +51,9 @@ public struct PostgresSettings: Sendable {
         }
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        // PostgreSQL notices within a second that a connection closed under a running statement
+        // (a service that died mid-request) and stops it.
+        configuration.options.additionalStartupParameters.append(("client_connection_check_interval", "1000"))
         if let statementTimeout {
             let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
             configuration.options.additionalStartupParameters.append(("statement_timeout", String(max(1, milliseconds))))

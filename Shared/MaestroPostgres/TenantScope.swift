@@ -36,9 +36,14 @@ extension PostgresClient {
 
     /// `withTransaction`, except that an error thrown by `body` (after a successful rollback)
     /// comes out as itself, so callers can still tell a rejection from a database failure.
+    /// A request's transaction stops when its client disconnects (``ClientDisconnect``).
     public func transaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return try await withTransaction(logger: logger) { connection -> Result in try await body(connection) }
+            return try await withTransaction(logger: logger) { connection -> Result in
+                let watch = try await ClientDisconnect.watch(connection, client: self, logger: logger)
+                defer { watch?.finish() }
+                return try await body(connection)
+            }
         } catch let error as PostgresTransactionError {
             if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
             throw error

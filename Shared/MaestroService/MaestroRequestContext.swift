@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MaestroDomain
+import NIOCore
 import Tracing
 
 /// The request context of every Maestro service.
@@ -20,6 +21,9 @@ public struct MaestroRequestContext: RequestContext {
     /// The TCP peer's IP address: the client, or the last proxy in front of the service;
     /// `nil` in router tests.
     public let peerAddress: String?
+    /// Completes when the client stops sending or hangs up (``ClientGoneHandler``), for
+    /// ``ClientDisconnectMiddleware``; nil in router tests.
+    public let connectionClosed: EventLoopFuture<Void>?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -28,6 +32,7 @@ public struct MaestroRequestContext: RequestContext {
         maxUploadSize = ServiceConfiguration.defaultMaxBodyBytes
         requestSpan = nil
         peerAddress = source.channel.remoteAddress?.ipAddress
+        connectionClosed = ClientGoneHandler.future(for: source.channel)
     }
 
     /// The authenticated caller; 401 if the route was reached without one.

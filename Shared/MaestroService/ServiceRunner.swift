@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MaestroBus
 import MaestroDomain
@@ -105,13 +106,19 @@ public enum ServiceRunner {
                                            .kafka(KafkaAdmin(bootstrapServers: configuration.kafkaBrokers, properties: configuration.kafkaProperties, logger: logger))]
         let router = router(for: service, configuration: configuration, verifier: verifier, redis: redis, readiness: readiness,
                             openAPI: try Definition.openAPI(), logger: logger)
-        var app = Application(router: router,
+        var app = Application(router: router, server: httpServer,
                               configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: identity.binary),
                               services: services, logger: logger)
         app.beforeServerStarts {
             try await service.beforeServerStarts()
         }
         try await app.runService()
+    }
+
+    /// HTTP/1.1 with the kit's channel handlers: ``ClientGoneHandler`` lets a request's database
+    /// work stop when its client hangs up.
+    public static var httpServer: HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [ClientGoneHandler()]))
     }
 
     /// The service's event signer, from its key file, and how its key reaches governance: in
@@ -142,7 +149,8 @@ public enum ServiceRunner {
     ///
     /// Middleware, outermost first: tracing (a server span per request, named by its route
     /// template, continuing an incoming `traceparent`), request id, access log, metrics, problem
-    /// mapping, the NUL guard on path and query (``TextGuard``), body size limit; then, per
+    /// mapping, the NUL guard on path and query (``TextGuard``), body size limit, the client
+    /// disconnect watch (``ClientDisconnectMiddleware``); then, per
     /// route group (``ServiceRoutes``), authentication (with revocations), the rate limit,
     /// `Idempotency-Key` and role requirements.
     public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
@@ -164,6 +172,7 @@ public enum ServiceRunner {
         router.add(middleware: ProblemMiddleware(formats: errorFormats))
         router.add(middleware: TextGuardMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        router.add(middleware: ClientDisconnectMiddleware())
         StandardRoutes.add(to: router, readiness: readiness, logger: logger)
         return router
     }
