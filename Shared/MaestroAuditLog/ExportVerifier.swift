@@ -143,16 +143,13 @@ public struct ExportVerifier {
         }
     }
 
-    /// Ends the export: a full export must hold exactly the head's entries and reproduce its root;
-    /// a filtered one must end with its end line (a full one may), counting the entries seen.
+    /// Ends the export: every export must end with its end line, counting the entries seen (the
+    /// service always writes it; without it the export was cut short or edited), and a full
+    /// export must hold exactly the head's entries and reproduce its root.
     public mutating func finish() throws(Failure) -> Report {
         let head = try requireHead()
-        if report.filtered && endCount == nil {
-            throw Failure(firstBadIndex: nil, reason: "the export was cut short: it has no end line after \(report.entries) entries")
-        }
-        if let endCount, endCount != report.entries {
-            throw Failure(firstBadIndex: nil, reason: "the end line counts \(endCount) entries and the export holds \(report.entries): entries were removed or added")
-        }
+        // A full export's entries are checked against the head first: a missing or changed
+        // entry is named by its index, which says more than a missing end line.
         if !report.filtered {
             guard tree.size == head.treeSize else {
                 throw Failure(firstBadIndex: tree.size, reason: "missing: the signed head covers \(head.treeSize) entries and the export holds \(tree.size)")
@@ -161,6 +158,12 @@ public struct ExportVerifier {
                 throw Failure(firstBadIndex: max(0, tree.size - 1), reason: "the entries no longer reproduce the signed head's root")
             }
             if let deferredFailure { throw deferredFailure }
+        }
+        guard let endCount else {
+            throw Failure(firstBadIndex: nil, reason: "the export was cut short: it has no end line after \(report.entries) entries")
+        }
+        guard endCount == report.entries else {
+            throw Failure(firstBadIndex: nil, reason: "the end line counts \(endCount) entries and the export holds \(report.entries): entries were removed or added")
         }
         return report
     }

@@ -82,6 +82,7 @@ struct ExportFixture {
     /// The lines of a full export: head, checkpoints, consistency proofs, every entry.
     func fullExport() throws -> [AuditExportLine] {
         [.head(head, filtered: false)] + checkpoints.map(AuditExportLine.checkpoint) + (try consistencyLines()) + entries.indices.map(entryLine)
+            + [.end(entries: entries.count)]
     }
 
     /// The index in `fullExport()` of the line of entry `index`.
