@@ -51,8 +51,8 @@ public enum StandardRoutes {
         }
     }
 
-    /// `GET /openapi.yaml`, on a group that requires a token: only `/health/*` and `/metrics`
-    /// are open without one.
+    /// `GET /openapi.yaml`, open like `/health/*` and `/metrics`: the contract is public, so
+    /// tools and people can read it before they sign in.
     public static func addOpenAPI(_ openAPI: OpenAPIDocument, to group: some RouterMethods<MaestroRequestContext>) {
         group.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI.bytes)))
