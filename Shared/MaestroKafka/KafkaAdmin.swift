@@ -191,3 +191,26 @@ private func fetchCommitted(properties: [String: String], groupId: String, topic
     rd_kafka_consumer_close(client.handle)
     return offsets
 }
+
+extension KafkaAdmin {
+    /// Each partition's high watermark: the offset the next record written to it will get.
+    public func endOffsets(topic: String, partitions: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> [Int32: Int64] {
+        let properties = self.properties
+        let logger = self.logger
+        let result = await runBlocking { () -> Result<[Int32: Int64], KafkaError> in
+            Result { () throws(KafkaError) in
+                let client = try RDKafkaClient(kind: .consumer, config: RDKafkaConfig(properties: properties), logger: logger)
+                var ends: [Int32: Int64] = [:]
+                for partition in 0..<partitions {
+                    var low: Int64 = 0
+                    var high: Int64 = 0
+                    let err = rd_kafka_query_watermark_offsets(client.handle, topic, partition, &low, &high, Int32(clamping: timeout.milliseconds))
+                    guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+                    ends[partition] = high
+                }
+                return ends
+            }
+        }
+        return try result.get()
+    }
+}

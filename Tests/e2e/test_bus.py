@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import time
 
@@ -148,3 +149,36 @@ def test_cli_errors_are_clear(maestro, tmp_path):
     not_on_broker = maestro("events", "tail", "maestro.not.there")
     assert not_on_broker.returncode != 0
     assert "does not exist" in not_on_broker.stderr
+
+
+def test_tail_filters_by_tenant_and_subject_and_says_when_it_is_connected_and_caught_up(maestro, maestro_bin, brokers, unique):
+    producer = Producer({"bootstrap.servers": brokers})
+    for tenant, subject in [(f"t{unique}", f"models/{unique}-a/versions/1"), (f"t{unique}", f"datasets/{unique}"),
+                            ("default", f"models/{unique}-a/versions/2")]:
+        headers, value = cloudevent_record({"type": "io.maestro.e2e.thing.v1", "source": "/e2e/job", "subject": subject, "tenant": tenant,
+                                            "datacontenttype": "application/json"}, {"marker": unique})
+        producer.produce("maestro.ingest.usage", key=unique.encode(), value=value, headers=headers)
+    assert producer.flush(30) == 0
+
+    tailed = maestro("events", "tail", "maestro.ingest.usage", "--from-beginning", "--json", "--tenant", f"t{unique}",
+                     "--subject-prefix", f"models/{unique}", "--max-messages", "1")
+    assert tailed.returncode == 0, tailed.stderr
+    lines = [json.loads(line) for line in tailed.stdout.splitlines() if line.strip()]
+    assert [(line["attributes"]["tenant"], line["attributes"]["subject"]) for line in lines] == [(f"t{unique}", f"models/{unique}-a/versions/1")]
+    assert "connected to" in tailed.stderr and "following maestro.ingest.usage" in tailed.stderr, tailed.stderr
+
+    # A tail of everything there stops once it has read it all and said so: the filters match
+    # nothing, so only the caught-up line shows it read the topic.
+    import signal
+
+    total = record_count(brokers, "maestro.ingest.usage")
+    tail = subprocess.Popen([maestro_bin, "events", "tail", "maestro.ingest.usage", "--from-beginning", "--tenant", f"nobody{unique}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "MAESTRO_KAFKA_BROKERS": brokers})
+    try:
+        said = [tail.stderr.readline() for _ in range(2)]
+    finally:
+        tail.send_signal(signal.SIGINT)
+        stdout, _ = tail.communicate(timeout=30)
+    assert said[0].startswith("connected to") and "from its oldest record" in said[0], said
+    assert said[1].strip() == f"caught up: {total} records were already there; waiting for new records", said
+    assert tail.returncode == 0 and stdout == ""

@@ -35,17 +35,20 @@ struct BrokerOptions: ParsableArguments {
     }
 
     /// Checks that a broker answers and has the topic.
-    func checkTopic(_ topic: String, bootstrapServers: String) async throws {
+    /// The topic's partition count; a clear error when Kafka cannot be reached or lacks the topic.
+    @discardableResult
+    func checkTopic(_ topic: String, bootstrapServers: String) async throws -> Int32 {
         let topics: [String: Int32]
         do {
             topics = try await KafkaAdmin(bootstrapServers: bootstrapServers, logger: kafkaLogger).topics()
         } catch {
             throw CLIError("cannot reach Kafka: \(error.message)")
         }
-        guard topics[topic] != nil else {
+        guard let partitions = topics[topic] else {
             let known = topics.keys.filter { !$0.hasPrefix("__") }.sorted().joined(separator: ", ")
             throw CLIError("topic '\(topic)' does not exist on \(bootstrapServers) (it has: \(known.isEmpty ? "no topics" : known))")
         }
+        return partitions
     }
 }
 
