@@ -16,7 +16,7 @@ public struct ServiceRoutes {
     public let open: Group
     private let signedIn: Group
 
-    /// - Parameter openAPI: served at `/openapi.yaml`, without a token.
+    /// - Parameter openAPI: served at `/openapi.yaml`, and rendered at `/docs`, without a token.
     init(router: Router<MaestroRequestContext>, verifier: TokenVerifier, redis: RedisClient?, configuration: ServiceConfiguration,
          openAPI: OpenAPIDocument?) {
         open = router.group()
@@ -26,7 +26,10 @@ public struct ServiceRoutes {
             signedIn.add(middleware: RateLimitMiddleware(redis: redis, limit: configuration.rateLimit))
             signedIn.add(middleware: IdempotencyMiddleware(redis: redis))
         }
-        if let openAPI { StandardRoutes.addOpenAPI(openAPI, to: open) }
+        if let openAPI {
+            StandardRoutes.addOpenAPI(openAPI, to: open)
+            APIReference.add(to: open)
+        }
     }
 
     /// Routes for any authenticated caller of the tenant; the handler decides the rest (e.g. a

@@ -28,7 +28,7 @@ struct ApprovalStateMachineTests {
         let policy = Self.policy(thresholds: [.init(metric: "auc", comparison: .greaterThanOrEqual, value: 0.9),
                                               .init(metric: "latency_ms", comparison: .lessThan, value: 50)])
         let results = PolicyChecks.evaluate(policy, facts: Self.goodFacts)
-        #expect(results.map(\.name) == ["card_completeness", "metric:auc>=0.9", "metric:latency_ms<50.0", "signature_present",
+        #expect(results.map(\.name) == ["card_completeness", "metric:auc>=0.9", "metric:latency_ms<50.0", "model_signature_present",
                                         "no_open_drift_alert", "within_budget"])
         #expect(results.map(\.passed) == [true, true, false, true, true, true])
         #expect(results[2].reason.contains("not recorded"))
@@ -40,7 +40,7 @@ struct ApprovalStateMachineTests {
         facts.openDriftAlerts = 2
         facts.budgetExceeded = true
         let failing = PolicyChecks.evaluate(Self.policy(), facts: facts)
-        #expect(failing.filter { !$0.passed }.map(\.name) == ["card_completeness", "signature_present", "no_open_drift_alert", "within_budget"])
+        #expect(failing.filter { !$0.passed }.map(\.name) == ["card_completeness", "model_signature_present", "no_open_drift_alert", "within_budget"])
         #expect(failing[0].reason.contains("missing: limitations"))
     }
 
@@ -76,7 +76,7 @@ struct ApprovalStateMachineTests {
         var facts = Self.goodFacts
         facts.signaturePresent = false
         var approval = request(facts: facts)
-        #expect(throws: ApprovalRequest.Refusal.checksFailed(["signature_present"])) {
+        #expect(throws: ApprovalRequest.Refusal.checksFailed(["model_signature_present"])) {
             try approval.decide(by: "bea", roles: ["approver"], approve: true, comment: nil, at: Self.now)
         }
         #expect(try approval.decide(by: "bea", roles: ["approver"], approve: false, comment: "no signature", at: Self.now) == .rejected)
@@ -110,7 +110,7 @@ struct ApprovalStateMachineTests {
     @Test("a refusal is forbidden for who acts and a conflict for the request's state; governance errors keep their kinds")
     func refusalKinds() {
         let forbidden: [ApprovalRequest.Refusal] = [.missingRole("approver"), .selfApproval, .notRequester]
-        let conflicts: [ApprovalRequest.Refusal] = [.notPending(.approved), .alreadyApproved("bea"), .checksFailed(["signature_present"]), .expired]
+        let conflicts: [ApprovalRequest.Refusal] = [.notPending(.approved), .alreadyApproved("bea"), .checksFailed(["model_signature_present"]), .expired]
         #expect(forbidden.allSatisfy { $0.kind == .forbidden })
         #expect(conflicts.allSatisfy { $0.kind == .conflict })
         #expect(ApprovalRequest.Refusal.checksFailed(["a", "b"]).description == "Failing checks block approval: a, b.")

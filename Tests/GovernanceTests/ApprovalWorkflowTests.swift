@@ -71,9 +71,9 @@ struct ApprovalWorkflowTests {
                            evidence: ["completeness": .number(0.85), "minimum": .number(0.8)]),
                     .check("metric:accuracy>=0.9", kind: "metric_threshold", passed: true, reason: "accuracy = 0.93, required >= 0.9",
                            evidence: ["value": .number(0.93), "required": .number(0.9)]),
+                    .check("model_signature_present", kind: "signature_present", passed: true,
+                           reason: "the version has a model signature (input/output schema)", evidence: ["signature_present": .bool(true)]),
                     .check("no_open_drift_alert", kind: "no_open_drift_alert", passed: true, reason: "no data", evidence: [:]),
-                    .check("signature_present", kind: "signature_present", passed: true, reason: "the version has a signature",
-                           evidence: ["signature_present": .bool(true)]),
                     .check("within_budget", kind: "within_budget", passed: true, reason: "no data", evidence: [:]),
                 ]))
 
@@ -112,6 +112,7 @@ struct ApprovalWorkflowTests {
                 #expect(first.status == .ok)
                 #expect(try first.json["state"] == .string("PENDING"))
                 #expect(try first.json["approvals"] == .number(1))
+                #expect(try first.json["promotion_move"]?.member("status") == .string("AWAITING_APPROVAL"))
                 let repeated = try await api.decide(id, token: approver1, approve: true)
                 #expect(repeated.status == .conflict)
                 #expect(try repeated.json["detail"] == .string("ana has already approved; approvals must come from distinct principals."))
@@ -121,6 +122,10 @@ struct ApprovalWorkflowTests {
                 let granted = try second.json
                 #expect(granted["state"] == .string("APPROVED"))
                 #expect(granted["approvals"] == .number(2))
+                // The registry moves the alias when approval.granted reaches it: the answer says so and where to follow it.
+                #expect(granted["promotion_move"]?.member("status") == .string("PENDING"))
+                let promotionID = try event.payload(as: RegistryEvent.PromotionRequested.self).promotionID
+                #expect(granted["promotion_move"]?.member("registry_path") == .string("/v1/models/fraud/promotions/\(promotionID)"))
                 guard case .array(let decisions)? = granted["decisions"] else { throw TestSetupError("no decisions: \(granted)") }
                 #expect(decisions.map { $0.member("principal") } == [.string("ana"), .string("ben")])
                 #expect(decisions.map { $0.member("decision") } == [.string("APPROVE"), .string("APPROVE")])

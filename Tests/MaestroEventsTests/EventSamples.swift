@@ -112,6 +112,11 @@ enum EventSamples {
             description: "Retrained on Q2 transactions; calibrated.",
             stage: .staging,
             metrics: metrics.merging(["brier": 0.0412]) { $1 },
+            signature: RegistryEvent.ModelSignature(
+                inputs: #"[{"type": "double", "name": "amount", "required": true}]"#,
+                outputs: #"[{"type": "double", "name": "fraud_probability", "required": true}]"#,
+                params: #"[{"name": "threshold", "type": "double", "default": 0.5, "shape": null}]"#
+            ),
             updatedBy: "alice@example.com",
             updatedAt: time(15)
         ),
@@ -148,6 +153,7 @@ enum EventSamples {
             reason: "Higher AUC on the July holdout.",
             promotionID: promotion.promotionID,
             movedBy: "alice@example.com",
+            approvedBy: ["bea@example.com", "carl@example.com"],
             movedAt: time(90)
         ),
         RegistryEvent.AliasDeleted(
@@ -199,6 +205,15 @@ enum EventSamples {
             approvalID: "apr_01JZ9A1111111111111111111",
             reason: "Precision regressed on the EU segment.",
             rejectedAt: time(200)
+        ),
+        RegistryEvent.PromotionCancelled(
+            promotionID: "prm_01JZ9B0000000000000000000",
+            modelName: "fraud-detector",
+            version: 9,
+            alias: "champion",
+            approvalID: "apr_01JZ9B1111111111111111111",
+            reason: "Cancelled by user:ana: superseded by version 10.",
+            cancelledAt: time(210)
         ),
     ]
 

@@ -133,5 +133,6 @@ public enum RouteContract {
 
     /// The kit's own open routes, in every service.
     public static let kitOpenRoutes: Set<Route> = [Route("GET", "/health/live"), Route("GET", "/health/ready"), Route("GET", "/metrics"),
-                                                   Route("GET", "/openapi.yaml")]
+                                                   Route("GET", "/openapi.yaml"), Route("GET", "/docs"),
+                                                   Route("GET", "/docs/redoc.standalone.js")]
 }

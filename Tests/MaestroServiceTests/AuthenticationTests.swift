@@ -142,7 +142,7 @@ struct AuthenticationTests {
         #expect(!nobody.has(.viewer))
     }
 
-    @Test("health, metrics and the OpenAPI document are open; the API is not")
+    @Test("health, metrics, the OpenAPI document and its HTML reference are open; the API is not")
     func healthMetricsAndTheContractAreOpen() async throws {
         let service = try await TestService.make()
         try await service.application.test(.router) { client in
@@ -153,6 +153,14 @@ struct AuthenticationTests {
             #expect(spec.status == .ok)
             #expect(spec.headers[.contentType] == "application/yaml")
             #expect(spec.text == "openapi: 3.1.0\n")
+            let page = try await client.execute(uri: "/docs", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.contains(#"<redoc spec-url="/openapi.yaml">"#) && page.text.contains(#"<script src="/docs/redoc.standalone.js">"#))
+            let script = try await client.execute(uri: "/docs/redoc.standalone.js", method: .get)
+            #expect(script.status == .ok)
+            #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(script.text.contains("Redoc") && script.body.readableBytes > 500_000)
         }
     }
 }

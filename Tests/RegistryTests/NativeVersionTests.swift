@@ -69,6 +69,15 @@ struct NativeVersionTests {
                 #expect(try patched.json["metrics"] == .object(["auc": .number(0.95), "f1": .number(0.5), "recall": .number(0.7)]))
                 #expect(try patched.json["source"] == .string("s3://models/fraud/1"))
 
+                // A model signature (input/output schema) can be set after registration, as an MLflow client cannot send one.
+                #expect(try await client.send(.get, "/v1/models/fraud/versions/2", token: token).json["signature"] == nil)
+                let schema = #"{"signature":{"inputs":"[{\"type\":\"double\",\"name\":\"amount\"}]","outputs":"[{\"type\":\"long\"}]"}}"#
+                let signed = try await client.send(.patch, "/v1/models/fraud/versions/2", token: token, body: schema)
+                #expect(signed.status == .ok)
+                #expect(try signed.json["signature"] == .object(["inputs": .string(#"[{"type":"double","name":"amount"}]"#), "outputs": .string(#"[{"type":"long"}]"#)]))
+                try await client.send(.patch, "/v1/models/fraud/versions/2", token: token, body: #"{"signature":{"inputs":"not json"}}"#)
+                    .expectProblem(.unprocessableContent, "invalid-request", field: "signature.inputs")
+
                 #expect(try await client.send(.get, "/v1/models/fraud/versions", token: token).items.versionKeys == ["fraud/1", "fraud/2"])
                 #expect(try await client.send(.get, "/v1/models/fraud/versions?order_by=version%20desc", token: token).items.versionKeys == ["fraud/2", "fraud/1"])
 
@@ -85,7 +94,8 @@ struct NativeVersionTests {
             let types = try await registry.outboxEvents().map(\.type)
             #expect(types == [RegistryEvent.ModelCreated.eventType.name, RegistryEvent.ModelVersionCreated.eventType.name,
                               RegistryEvent.ModelVersionCreated.eventType.name, RegistryEvent.ModelVersionStatusChanged.eventType.name,
-                              RegistryEvent.ModelVersionUpdated.eventType.name, RegistryEvent.ModelVersionDeleted.eventType.name,
+                              RegistryEvent.ModelVersionUpdated.eventType.name, RegistryEvent.ModelVersionUpdated.eventType.name,
+                              RegistryEvent.ModelVersionDeleted.eventType.name,
                               RegistryEvent.ModelVersionCreated.eventType.name])
         }
     }

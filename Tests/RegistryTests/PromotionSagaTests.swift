@@ -33,7 +33,7 @@ struct PromotionSagaTests {
         return promotion
     }
 
-    @Test("a grant moves the alias once, with history naming the promotion; the same grant again changes nothing")
+    @Test("a grant moves the alias once, with history naming the requester, the approvers and the promotion; the same grant again changes nothing")
     func grantMovesOnce() async throws {
         try await RegistryHarness.with { registry in
             let promotion = try await pendingPromotion(registry)
@@ -55,14 +55,18 @@ struct PromotionSagaTests {
             let history = try await registry.store.aliasHistory(caller, modelName: "fraud", alias: "champion").moves
             #expect(history.count == 1)
             #expect(history.first?.promotionID == promotion.id && history.first?.movedBy == "alice" && history.first?.previousVersion == nil)
-            #expect(try await registry.store.promotions(caller, modelName: "fraud").promotions.map(\.state) == [.completed])
+            #expect(history.first?.approvedBy == ["bea"])
+            let completed = try await registry.store.promotions(caller, modelName: "fraud").promotions
+            #expect(completed.map(\.state) == [.completed] && completed.first?.decision == "APPROVED")
+            let moved = try await registry.outboxEvents().filter { $0.type == RegistryEvent.AliasMoved.eventType.name }
+            #expect(moved.first?.data["approved_by"] == .array([.string("bea")]) && moved.first?.data["moved_by"] == .string("alice"))
             let types = try await registry.outboxEvents().map(\.type)
             #expect(types.filter { $0 == RegistryEvent.AliasMoved.eventType.name }.count == 1)
             #expect(types.filter { $0 == RegistryEvent.PromotionCompleted.eventType.name }.count == 1)
         }
     }
 
-    @Test("a rejection or an expiry closes the promotion and leaves the alias where it was")
+    @Test("a rejection or an expiry closes the promotion in that state and leaves the alias where it was")
     func rejectionLeavesAlias() async throws {
         try await RegistryHarness.with { registry in
             let promotion = try await pendingPromotion(registry)
@@ -72,7 +76,7 @@ struct PromotionSagaTests {
                                                                                    rejectedBy: "bea", rejectedAt: Date())))
             await #expect(throws: RegistryError.self) { try await registry.store.resolveAlias(caller, modelName: "fraud", alias: "champion") }
             let closed = try await registry.store.promotions(caller, modelName: "fraud").promotions
-            #expect(closed.map(\.state) == [.rejected] && closed.first?.decision == "REJECTED")
+            #expect(closed.map(\.state) == [.rejected] && closed.first?.decision == "REJECTED" && closed.first?.decisionReason == "card incomplete")
 
             guard case .pending(let second) = try await registry.store.setAlias(caller, modelName: "fraud", alias: "champion", version: 2, reason: nil) else {
                 throw TestSetupError("expected a new promotion")
@@ -81,9 +85,36 @@ struct PromotionSagaTests {
             try await handler.handle(try decision(GovernanceEvent.ApprovalExpired(approvalID: "approval-3", subject: "models/fraud/aliases/champion",
                                                                                   promotion: promotionRef(second), approvals: 0, requiredApprovals: 2,
                                                                                   expiredAt: Date())))
-            #expect(try await registry.store.promotions(caller, modelName: "fraud").promotions.map(\.decision) == ["REJECTED", "EXPIRED"])
+            let decided = try await registry.store.promotions(caller, modelName: "fraud").promotions
+            #expect(decided.map(\.state) == [.rejected, .expired] && decided.map(\.decision) == ["REJECTED", "EXPIRED"])
             let rejected = try await registry.outboxEvents().filter { $0.type == RegistryEvent.PromotionRejected.eventType.name }
             #expect(rejected.map { $0.data["cause"] } == [.string("REJECTED"), .string("EXPIRED")])
+        }
+    }
+
+    @Test("a cancelled approval, or a grant after the version was deleted, closes the promotion as CANCELLED with promotion.cancelled")
+    func cancellationIsCancelled() async throws {
+        try await RegistryHarness.with { registry in
+            let promotion = try await pendingPromotion(registry)
+            let handler = GovernanceDecisionHandler(store: registry.store, cache: registry.cache)
+            try await handler.handle(try decision(GovernanceEvent.ApprovalCancelled(approvalID: "approval-4", subject: "models/fraud/aliases/champion",
+                                                                                    promotion: promotionRef(promotion), reason: "superseded",
+                                                                                    cancelledBy: "alice", cancelledAt: Date())))
+            var promotions = try await registry.store.promotions(caller, modelName: "fraud", id: promotion.id).promotions
+            #expect(promotions.map(\.state) == [.cancelled] && promotions.first?.decision == "CANCELLED" && promotions.first?.decisionReason == "superseded")
+
+            guard case .pending(let second) = try await registry.store.setAlias(caller, modelName: "fraud", alias: "champion", version: 2, reason: nil) else {
+                throw TestSetupError("expected a new promotion")
+            }
+            try await registry.store.deleteVersion(caller, modelName: "fraud", version: 2)
+            try await handler.handle(try decision(GovernanceEvent.ApprovalGranted(approvalID: "approval-5", subject: "models/fraud/aliases/champion",
+                                                                                  promotion: promotionRef(second), approvers: ["bea"], grantedAt: Date())))
+            promotions = try await registry.store.promotions(caller, modelName: "fraud", id: second.id).promotions
+            #expect(promotions.map(\.state) == [.cancelled] && promotions.first?.decision == "APPROVED")
+            #expect(promotions.first?.decisionReason == "the version was deleted before the grant")
+            let events = try await registry.outboxEvents()
+            #expect(events.filter { $0.type == RegistryEvent.PromotionCancelled.eventType.name }.count == 2)
+            #expect(events.filter { $0.type == RegistryEvent.PromotionRejected.eventType.name }.isEmpty)
         }
     }
 

@@ -9,7 +9,7 @@ def test_two_distinct_approvals_move_the_alias_with_one_correlation_id(governed,
     detail = call(governance, "GET", f"/v1/approvals/{approval_id}", admin).json()
     assert detail["state"] == "PENDING" and detail["required_approvals"] == 2
     assert [c["passed"] for c in detail["checks"]] == [True] * len(detail["checks"])
-    assert {c["name"] for c in detail["checks"]} >= {"card_completeness", "metric:auc>=0.9", "signature_present"}
+    assert {c["name"] for c in detail["checks"]} >= {"card_completeness", "metric:auc>=0.9", "model_signature_present"}
     assert next(c for c in detail["checks"] if c["name"] == "no_open_drift_alert")["reason"] == "no data"
 
     own = call(governance, "POST", f"/v1/approvals/{approval_id}/decisions", ana, {"approve": True})
@@ -37,7 +37,7 @@ def test_two_distinct_approvals_move_the_alias_with_one_correlation_id(governed,
 def test_a_failing_check_blocks_approval(governed, unique):
     governance, registry, admin, ana, bea, carl, model, promotion_id, approval_id = setup(governed, unique, signature=False)
     detail = call(governance, "GET", f"/v1/approvals/{approval_id}", admin).json()
-    assert [c["name"] for c in detail["checks"] if not c["passed"]] == ["signature_present"]
+    assert [c["name"] for c in detail["checks"] if not c["passed"]] == ["model_signature_present"]
     discussed = call(governance, "POST", f"/v1/approvals/{approval_id}/comments", ana, {"comment": "signature coming in v2"})
     assert discussed.status_code == 201 and [c["comment"] for c in discussed.json()["items"]] == ["signature coming in v2"]
     assert call(governance, "GET", f"/v1/approvals/{approval_id}", admin).json()["state"] == "PENDING"

@@ -20,6 +20,7 @@ public enum EventCatalog {
         RegistryEvent.PromotionRequested.self,
         RegistryEvent.PromotionCompleted.self,
         RegistryEvent.PromotionRejected.self,
+        RegistryEvent.PromotionCancelled.self,
         GovernanceEvent.TenantCreated.self,
         GovernanceEvent.TenantDisabled.self,
         GovernanceEvent.PrincipalCreated.self,

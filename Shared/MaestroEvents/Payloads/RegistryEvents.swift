@@ -257,8 +257,8 @@ extension RegistryEvent {
 }
 
 extension RegistryEvent {
-    /// A model version's description, metrics or MLflow stage changed. Carries the version's state
-    /// after the change; tags and status have their own events.
+    /// A model version's description, metrics, model signature or MLflow stage changed. Carries
+    /// the version's state after the change; tags and status have their own events.
     public struct ModelVersionUpdated: Payload {
         public static let eventType = EventType("io.maestro.registry.model_version.updated.v1", topic: .registryEvents)
 
@@ -272,6 +272,8 @@ extension RegistryEvent {
         public var stage: ModelVersionStage
         /// All metrics of the version after the change, by name.
         public var metrics: [String: Double]
+        /// Model signature (input/output schema) after the change; absent when it has none.
+        public var signature: ModelSignature?
         /// Principal that made the change.
         public var updatedBy: String
         /// When the change was committed.
@@ -283,6 +285,7 @@ extension RegistryEvent {
             description: String? = nil,
             stage: ModelVersionStage,
             metrics: [String: Double],
+            signature: ModelSignature? = nil,
             updatedBy: String,
             updatedAt: Date
         ) {
@@ -291,6 +294,7 @@ extension RegistryEvent {
             self.description = description
             self.stage = stage
             self.metrics = metrics
+            self.signature = signature
             self.updatedBy = updatedBy
             self.updatedAt = updatedAt
         }
@@ -301,6 +305,7 @@ extension RegistryEvent {
             case description
             case stage
             case metrics
+            case signature
             case updatedBy = "updated_by"
             case updatedAt = "updated_at"
         }
@@ -484,6 +489,8 @@ extension RegistryEvent {
         public var promotionID: String?
         /// Principal that moved the alias (for a promotion, the principal that requested it).
         public var movedBy: String
+        /// For a promotion, the principals whose approvals granted it; absent otherwise.
+        public var approvedBy: [String]?
         /// When the move was committed.
         public var movedAt: Date
 
@@ -495,6 +502,7 @@ extension RegistryEvent {
             reason: String? = nil,
             promotionID: String? = nil,
             movedBy: String,
+            approvedBy: [String]? = nil,
             movedAt: Date
         ) {
             self.modelName = modelName
@@ -504,6 +512,7 @@ extension RegistryEvent {
             self.reason = reason
             self.promotionID = promotionID
             self.movedBy = movedBy
+            self.approvedBy = approvedBy
             self.movedAt = movedAt
         }
 
@@ -515,6 +524,7 @@ extension RegistryEvent {
             case reason
             case promotionID = "promotion_id"
             case movedBy = "moved_by"
+            case approvedBy = "approved_by"
             case movedAt = "moved_at"
         }
     }
@@ -746,8 +756,52 @@ extension RegistryEvent {
 }
 
 extension RegistryEvent {
-    /// A promotion closed without moving its alias, because governance rejected, expired or
-    /// cancelled its approval request.
+    /// A promotion closed without moving its alias because it was cancelled: its approval
+    /// request was cancelled in governance, or its version was deleted before the grant.
+    public struct PromotionCancelled: Payload {
+        public static let eventType = EventType("io.maestro.registry.promotion.cancelled.v1", topic: .registryEvents)
+
+        /// Id of the promotion.
+        public var promotionID: String
+        /// Name of the registered model; the Kafka key of the registry's events.
+        public var modelName: String
+        /// Version the alias would have pointed to.
+        public var version: Int
+        /// The protected alias that stays where it was.
+        public var alias: String
+        /// Governance's approval request, when one was opened.
+        public var approvalID: String?
+        /// Who cancelled it and why, or the registry's reason.
+        public var reason: String?
+        /// When the promotion was closed.
+        public var cancelledAt: Date
+
+        public init(promotionID: String, modelName: String, version: Int, alias: String, approvalID: String? = nil, reason: String? = nil,
+                    cancelledAt: Date) {
+            self.promotionID = promotionID
+            self.modelName = modelName
+            self.version = version
+            self.alias = alias
+            self.approvalID = approvalID
+            self.reason = reason
+            self.cancelledAt = cancelledAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case promotionID = "promotion_id"
+            case modelName = "model_name"
+            case version
+            case alias
+            case approvalID = "approval_id"
+            case reason
+            case cancelledAt = "cancelled_at"
+        }
+    }
+}
+
+extension RegistryEvent {
+    /// A promotion closed without moving its alias, because governance rejected its approval
+    /// request or the request expired.
     public struct PromotionRejected: Payload {
         public static let eventType = EventType("io.maestro.registry.promotion.rejected.v1", topic: .registryEvents)
 
@@ -950,7 +1004,8 @@ extension RegistryEvent {
         case rejected = "REJECTED"
         /// The approval request expired before enough approvals arrived.
         case expired = "EXPIRED"
-        /// The approval request was cancelled.
+        /// The approval request was cancelled. Only in events published before
+        /// `io.maestro.registry.promotion.cancelled.v1` existed; a cancelled promotion now emits that.
         case cancelled = "CANCELLED"
     }
 }

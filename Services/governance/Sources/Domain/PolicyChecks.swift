@@ -53,8 +53,10 @@ enum PolicyChecks {
                                        evidence: ["value": .number(value), "required": .number(threshold.value)]))
         }
         if policy.requireSignature {
-            results.append(CheckResult(name: "signature_present", kind: .signaturePresent, passed: facts.signaturePresent,
-                                       reason: facts.signaturePresent ? "the version has a signature" : "the version has no signature",
+            // A model signature is the version's input/output schema (MLflow's meaning), not a cryptographic signature.
+            results.append(CheckResult(name: "model_signature_present", kind: .signaturePresent, passed: facts.signaturePresent,
+                                       reason: facts.signaturePresent ? "the version has a model signature (input/output schema)"
+                                           : "the version has no model signature (input/output schema); set one with PATCH /v1/models/{name}/versions/{version}",
                                        evidence: ["signature_present": .bool(facts.signaturePresent)]))
         }
         if policy.requireNoOpenDriftAlert {

@@ -134,9 +134,42 @@ struct ApprovalBody: Encodable {
         }
     }
 
+    /// Where a promotion's move stands, seen from governance: the registry moves the alias
+    /// asynchronously, when `approval.granted` reaches it, so an approval's answer cannot say it
+    /// has moved; it says what happens next and where to follow it.
+    struct PromotionMoveBody: Encodable {
+        /// `AWAITING_APPROVAL` while the request is pending; `PENDING` once approved (the
+        /// registry has yet to confirm the move); `NONE` when the request ended otherwise.
+        let status: String
+        let detail: String
+        /// The promotion on the registry, whose `state` becomes `COMPLETED` when the alias moved.
+        let registryPath: String
+
+        enum CodingKeys: String, CodingKey {
+            case status, detail, registryPath = "registry_path"
+        }
+
+        init(_ promotion: GovernanceEvent.PromotionRef, state: ApprovalRequest.State) {
+            let name = promotion.modelName.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? promotion.modelName
+            registryPath = "/v1/models/\(name)/promotions/\(promotion.promotionID)"
+            switch state {
+            case .pending:
+                status = "AWAITING_APPROVAL"
+                detail = "The alias moves once the request is approved."
+            case .approved:
+                status = "PENDING"
+                detail = "Approved. The registry moves '\(promotion.alias)' to version \(promotion.version) when it receives approval.granted, "
+                    + "usually within a second; the promotion's state becomes COMPLETED."
+            default:
+                status = "NONE"
+                detail = "The request is \(state.rawValue): '\(promotion.alias)' does not move."
+            }
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case id, subject, promotion, state, requestedBy = "requested_by", requestedAt = "requested_at", expiresAt = "expires_at"
-        case policy, checks, decisions, approvals, requiredApprovals = "required_approvals"
+        case id, subject, promotion, promotionMove = "promotion_move", state, requestedBy = "requested_by", requestedAt = "requested_at"
+        case expiresAt = "expires_at", policy, checks, decisions, approvals, requiredApprovals = "required_approvals"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -145,6 +178,7 @@ struct ApprovalBody: Encodable {
         try container.encode(stored.id.uuidString.lowercased(), forKey: .id)
         try container.encode(stored.subject, forKey: .subject)
         try container.encodeIfPresent(stored.promotion, forKey: .promotion)
+        try container.encodeIfPresent(stored.promotion.map { PromotionMoveBody($0, state: request.state) }, forKey: .promotionMove)
         try container.encode(request.state.rawValue, forKey: .state)
         try container.encode(request.requester, forKey: .requestedBy)
         try container.encode(request.requestedAt, forKey: .requestedAt)

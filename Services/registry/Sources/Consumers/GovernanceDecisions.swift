@@ -23,16 +23,16 @@ struct GovernanceDecisionHandler: Sendable {
         switch event.type {
         case GovernanceEvent.ApprovalGranted.eventType.name:
             let payload = try event.payload(as: GovernanceEvent.ApprovalGranted.self)
-            (decision, promotion) = (.granted(approvalID: payload.approvalID), payload.promotion)
+            (decision, promotion) = (.granted(approvalID: payload.approvalID, approvers: payload.approvers), payload.promotion)
         case GovernanceEvent.ApprovalRejected.eventType.name:
             let payload = try event.payload(as: GovernanceEvent.ApprovalRejected.self)
-            (decision, promotion) = (.rejected(cause: .rejected, approvalID: payload.approvalID, reason: payload.comment), payload.promotion)
+            (decision, promotion) = (.closed(.rejected, approvalID: payload.approvalID, reason: payload.comment), payload.promotion)
         case GovernanceEvent.ApprovalExpired.eventType.name:
             let payload = try event.payload(as: GovernanceEvent.ApprovalExpired.self)
-            (decision, promotion) = (.rejected(cause: .expired, approvalID: payload.approvalID, reason: nil), payload.promotion)
+            (decision, promotion) = (.closed(.expired, approvalID: payload.approvalID, reason: nil), payload.promotion)
         case GovernanceEvent.ApprovalCancelled.eventType.name:
             let payload = try event.payload(as: GovernanceEvent.ApprovalCancelled.self)
-            (decision, promotion) = (.rejected(cause: .cancelled, approvalID: payload.approvalID, reason: payload.reason), payload.promotion)
+            (decision, promotion) = (.closed(.cancelled, approvalID: payload.approvalID, reason: payload.reason), payload.promotion)
         default:
             return
         }

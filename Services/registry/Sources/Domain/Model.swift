@@ -105,12 +105,16 @@ struct ModelVersionChange: Sendable {
     var status: ModelVersionStatus?
     var statusMessage: String?
     var metrics: [String: Double]?
+    /// The model signature (input/output schema) replacing the version's.
+    var signature: ModelSignature?
 
-    init(description: String? = nil, status: ModelVersionStatus? = nil, statusMessage: String? = nil, metrics: [String: Double]? = nil) {
+    init(description: String? = nil, status: ModelVersionStatus? = nil, statusMessage: String? = nil, metrics: [String: Double]? = nil,
+         signature: ModelSignature? = nil) {
         self.description = description
         self.status = status
         self.statusMessage = statusMessage
         self.metrics = metrics
+        self.signature = signature
     }
 }
 
@@ -121,17 +125,24 @@ struct AliasMove: Sendable, Equatable {
     var version: Int?
     var reason: String?
     var promotionID: UUID?
+    /// Who asked for the move (for a promotion, its requester).
     var movedBy: String
+    /// For a promotion, the principals whose approvals granted it.
+    var approvedBy: [String]? = nil
     var movedAt: Date
 }
 
 /// A request to point a protected alias at a version, decided by governance. A promotion into
 /// a protected stage moves the stage's alias and, on the grant, the version into the stage.
 struct Promotion: Sendable, Equatable {
+    /// Governance's vocabulary: a promotion waits, then completes (the alias moved) or closes
+    /// as its approval request did.
     enum State: String, Sendable, Codable {
         case pending = "PENDING"
         case completed = "COMPLETED"
         case rejected = "REJECTED"
+        case expired = "EXPIRED"
+        case cancelled = "CANCELLED"
     }
 
     var id: UUID
@@ -147,7 +158,10 @@ struct Promotion: Sendable, Equatable {
     var requestedBy: String
     var requestedAt: Date
     var approvalID: String?
+    /// Governance's outcome: `APPROVED`, `REJECTED`, `EXPIRED` or `CANCELLED`.
     var decision: String?
+    /// The reviewer's comment, who cancelled and why, or the registry's reason for closing it.
+    var decisionReason: String? = nil
     var decidedAt: Date?
 }
 

@@ -74,4 +74,12 @@ extension NativeAPI {
         let (promotions, next) = try await store.promotions(caller, modelName: try context.pathParameter("name"), limit: page.size, after: page.cursor)
         return try .json(Page(items: promotions.map { PromotionBody(promotion: $0) }, nextPageToken: next.map(PageToken.encode)))
     }
+
+    /// One promotion, e.g. to follow it after a 202 or an approval until it is decided.
+    @Sendable func promotion(_ request: Request, context: MaestroRequestContext) async throws -> Response {
+        let id = try context.uuidParameter("id")
+        let (promotions, _) = try await store.promotions(try context.caller, modelName: try context.pathParameter("name"), id: id, limit: 1)
+        guard let promotion = promotions.first else { throw HTTPProblem.notFound("Promotion \(id.uuidString.lowercased()) not found.") }
+        return try .json(PromotionBody(promotion: promotion))
+    }
 }

@@ -39,6 +39,7 @@ struct NativeAPI: Sendable {
         v1.get("models/:name/aliases/:alias/history", use: aliasHistory)
         v1.get("models/:name/alias-history", use: aliasHistory)
         v1.get("models/:name/promotions", use: promotions)
+        v1.get("models/:name/promotions/:id", use: promotion)
         v1.get("versions", use: searchVersions)
     }
 
@@ -67,7 +68,8 @@ struct AliasMoveHistoryBody: Encodable {
     let move: AliasMove
 
     enum CodingKeys: String, CodingKey {
-        case alias, previousVersion = "previous_version", version, reason, promotionID = "promotion_id", movedBy = "moved_by", movedAt = "moved_at"
+        case alias, previousVersion = "previous_version", version, reason, promotionID = "promotion_id", movedBy = "moved_by"
+        case approvedBy = "approved_by", movedAt = "moved_at"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -78,6 +80,7 @@ struct AliasMoveHistoryBody: Encodable {
         try container.encodeIfPresent(move.reason, forKey: .reason)
         try container.encodeIfPresent(move.promotionID?.uuidString.lowercased(), forKey: .promotionID)
         try container.encode(move.movedBy, forKey: .movedBy)
+        try container.encodeIfPresent(move.approvedBy, forKey: .approvedBy)
         try container.encode(move.movedAt, forKey: .movedAt)
     }
 }

@@ -85,7 +85,7 @@ struct PromotionBody: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, modelName = "model_name", version, alias, stage, archiveExisting = "archive_existing", state, reason, requestedBy = "requested_by"
         case requestedAt = "requested_at"
-        case approvalID = "approval_id", decision, decidedAt = "decided_at"
+        case approvalID = "approval_id", decision, decisionReason = "decision_reason", decidedAt = "decided_at"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -104,6 +104,7 @@ struct PromotionBody: Encodable {
         try container.encode(promotion.requestedAt, forKey: .requestedAt)
         try container.encodeIfPresent(promotion.approvalID, forKey: .approvalID)
         try container.encodeIfPresent(promotion.decision, forKey: .decision)
+        try container.encodeIfPresent(promotion.decisionReason, forKey: .decisionReason)
         try container.encodeIfPresent(promotion.decidedAt, forKey: .decidedAt)
     }
 }

@@ -135,14 +135,15 @@ struct CreateVersionRequest: StrictJSONBody {
 }
 
 struct UpdateVersionRequest: StrictJSONBody {
-    static let members: Set<String> = ["description", "status", "status_message", "metrics"]
+    static let members: Set<String> = ["description", "status", "status_message", "metrics", "signature"]
     var description: String?
     var status: ModelVersionStatus?
     var statusMessage: String?
     var metrics: [String: Double]?
+    var signature: ModelSignature?
 
     enum CodingKeys: String, CodingKey {
-        case description, status, statusMessage = "status_message", metrics
+        case description, status, statusMessage = "status_message", metrics, signature
     }
 
     func validated() throws(HTTPProblem) -> ModelVersionChange {
@@ -150,8 +151,9 @@ struct UpdateVersionRequest: StrictJSONBody {
         RegistryRules.checkDescription(description, into: &validation)
         RegistryRules.checkDescription(statusMessage, field: "status_message", into: &validation)
         RegistryRules.checkMetrics(metrics ?? [:], into: &validation)
+        if let signature { RegistryRules.checkSignature(signature, into: &validation) }
         try validation.validate()
-        return ModelVersionChange(description: description, status: status, statusMessage: statusMessage, metrics: metrics)
+        return ModelVersionChange(description: description, status: status, statusMessage: statusMessage, metrics: metrics, signature: signature)
     }
 }
 

@@ -120,16 +120,16 @@ extension RegistryStore {
         -> (moves: [AliasMove], next: Int64?) {
         try await transaction(caller) { tx in
             let model = try await model(named: modelName, on: tx)
-            var query = QueryBuilder("SELECT id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at FROM registry.alias_history WHERE model_id = ")
+            var query = QueryBuilder("SELECT id, alias, previous_version, version, reason, promotion_id, moved_by, approved_by, moved_at FROM registry.alias_history WHERE model_id = ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
             if let alias { query.append(" AND alias = \(query.bind(alias))") }
             if let after { query.append(" AND id > \(query.bind(after))") }
             query.append(" ORDER BY id LIMIT \(query.bind(limit + 1))")
             var moves: [(Int64, AliasMove)] = []
-            for try await (id, alias, previous, version, reason, promotion, movedBy, movedAt) in try await tx.query(query.query)
-                .decode((Int64, String, Int?, Int?, String?, UUID?, String, Date).self) {
+            for try await (id, alias, previous, version, reason, promotion, movedBy, approvedBy, movedAt) in try await tx.query(query.query)
+                .decode((Int64, String, Int?, Int?, String?, UUID?, String, [String]?, Date).self) {
                 moves.append((id, AliasMove(alias: alias, previousVersion: previous, version: version, reason: reason, promotionID: promotion,
-                                            movedBy: movedBy, movedAt: movedAt)))
+                                            movedBy: movedBy, approvedBy: approvedBy, movedAt: movedAt)))
             }
             let more = moves.count > limit
             if more { moves.removeLast() }
@@ -137,25 +137,28 @@ extension RegistryStore {
         }
     }
 
-    /// The model's promotions, oldest first, `limit` at a time after `after`; and the cursor of the next page.
-    func promotions(_ caller: Caller, modelName: String, limit: Int = 500, after: PromotionCursor? = nil) async throws
+    /// The model's promotions (or the one with `id`), oldest first, `limit` at a time after
+    /// `after`; and the cursor of the next page.
+    func promotions(_ caller: Caller, modelName: String, id: UUID? = nil, limit: Int = 500, after: PromotionCursor? = nil) async throws
         -> (promotions: [Promotion], next: PromotionCursor?) {
         try await transaction(caller) { tx in
             let model = try await model(named: modelName, on: tx)
             var query = QueryBuilder("""
-                SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decided_at, stage, archive_existing
+                SELECT id, version, alias, state, reason, requested_by, requested_at, approval_id, decision, decision_reason, decided_at, stage,
+                    archive_existing
                 FROM registry.promotions WHERE model_id =
                 """ + " ")
             query.append("\(query.bind(model.id)) AND tenant_id = \(query.bind(caller.tenant))")
+            if let id { query.append(" AND id = \(query.bind(id))") }
             if let after { query.append(" AND (requested_at, id) > (\(query.bind(after.requestedAt)), \(query.bind(after.id)))") }
             query.append(" ORDER BY requested_at, id LIMIT \(query.bind(limit + 1))")
             var result: [Promotion] = []
-            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decidedAt, stage, archiveExisting)
-                in try await tx.query(query.query).decode((UUID, Int, String, String, String?, String, Date, String?, String?, Date?, String?, Bool).self) {
+            for try await (id, version, alias, state, reason, requestedBy, requestedAt, approvalID, decision, decisionReason, decidedAt, stage, archiveExisting)
+                in try await tx.query(query.query).decode((UUID, Int, String, String, String?, String, Date, String?, String?, String?, Date?, String?, Bool).self) {
                 result.append(Promotion(id: id, modelName: modelName, version: version, alias: alias, stage: stage.flatMap(ModelVersionStage.init(rawValue:)),
                                         archiveExisting: archiveExisting, state: Promotion.State(rawValue: state) ?? .pending,
                                         reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, approvalID: approvalID,
-                                        decision: decision, decidedAt: decidedAt))
+                                        decision: decision, decisionReason: decisionReason, decidedAt: decidedAt))
             }
             let more = result.count > limit
             if more { result.removeLast() }
@@ -164,25 +167,27 @@ extension RegistryStore {
     }
 
     func moveAlias(_ id: UUID, modelName: String, alias: String, from previous: Int?, to number: Int, reason: String?, promotion: UUID?,
-                   movedBy: String, _ caller: Caller, at now: Date, causation: CloudEvent? = nil, on tx: RegistryTransaction) async throws -> AliasMove {
+                   movedBy: String, approvedBy: [String]? = nil, _ caller: Caller, at now: Date, causation: CloudEvent? = nil,
+                   on tx: RegistryTransaction) async throws -> AliasMove {
         try await tx.execute("""
             INSERT INTO registry.aliases VALUES (\(caller.tenant), \(id), \(alias), \(number), \(now))
             ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
             """)
         try await recordAliasHistory(id, alias: alias, previous: previous, version: number, reason: reason, promotion: promotion,
-                                     Caller(tenant: caller.tenant, subject: movedBy), at: now, on: tx)
+                                     approvedBy: approvedBy, Caller(tenant: caller.tenant, subject: movedBy), at: now, on: tx)
         try await touchModel(id, on: tx)
         try await emit(RegistryEvent.AliasMoved(modelName: modelName, alias: alias, previousVersion: previous, version: number, reason: reason,
-                                                promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, movedAt: now),
+                                                promotionID: promotion?.uuidString.lowercased(), movedBy: movedBy, approvedBy: approvedBy, movedAt: now),
                        model: modelName, subject: "models/\(modelName)/aliases/\(alias)", caller: caller, causation: causation, on: tx)
-        return AliasMove(alias: alias, previousVersion: previous, version: number, reason: reason, promotionID: promotion, movedBy: movedBy, movedAt: now)
+        return AliasMove(alias: alias, previousVersion: previous, version: number, reason: reason, promotionID: promotion, movedBy: movedBy,
+                         approvedBy: approvedBy, movedAt: now)
     }
 
-    func recordAliasHistory(_ id: UUID, alias: String, previous: Int?, version: Int?, reason: String?, promotion: UUID?,
+    func recordAliasHistory(_ id: UUID, alias: String, previous: Int?, version: Int?, reason: String?, promotion: UUID?, approvedBy: [String]? = nil,
                             _ caller: Caller, at now: Date, on tx: RegistryTransaction) async throws {
         try await tx.execute("""
-            INSERT INTO registry.alias_history (tenant_id, model_id, alias, previous_version, version, reason, promotion_id, moved_by, moved_at)
-            VALUES (\(caller.tenant), \(id), \(alias), \(previous), \(version), \(reason), \(promotion), \(caller.subject), \(now))
+            INSERT INTO registry.alias_history (tenant_id, model_id, alias, previous_version, version, reason, promotion_id, moved_by, approved_by, moved_at)
+            VALUES (\(caller.tenant), \(id), \(alias), \(previous), \(version), \(reason), \(promotion), \(caller.subject), \(approvedBy), \(now))
             """)
     }
 }

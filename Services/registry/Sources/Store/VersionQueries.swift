@@ -73,6 +73,12 @@ extension RegistryStore {
                     status_message = \(change.statusMessage ?? current.statusMessage), revision = revision + 1, updated_by = \(caller.subject), updated_at = \(now)
                 WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
                 """)
+            if let signature = change.signature {
+                try await tx.execute("""
+                    UPDATE registry.versions SET signature = \(try JSONText.encode(signature))::jsonb
+                    WHERE model_id = \(id) AND version = \(number) AND tenant_id = \(caller.tenant)
+                    """)
+            }
             if let metrics = change.metrics {
                 for (name, value) in metrics {
                     try await tx.execute("""
@@ -88,9 +94,10 @@ extension RegistryStore {
                                                                        statusMessage: updated.statusMessage, changedBy: caller.subject, changedAt: now),
                                model: modelName, subject: subject, caller: caller, on: tx)
             }
-            if change.description != nil || change.metrics != nil {
+            if change.description != nil || change.metrics != nil || change.signature != nil {
                 try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: number, description: updated.description, stage: updated.stage,
-                                                                 metrics: updated.metrics, updatedBy: caller.subject, updatedAt: now),
+                                                                 metrics: updated.metrics, signature: updated.signature, updatedBy: caller.subject,
+                                                                 updatedAt: now),
                                model: modelName, subject: subject, caller: caller, on: tx)
             }
             return updated
@@ -145,7 +152,8 @@ extension RegistryStore {
         for changed in moved {
             let current = try await version(modelName, changed, on: tx)
             try await emit(RegistryEvent.ModelVersionUpdated(modelName: modelName, version: changed, description: current.description, stage: current.stage,
-                                                             metrics: current.metrics, updatedBy: caller.subject, updatedAt: now),
+                                                             metrics: current.metrics, signature: current.signature, updatedBy: caller.subject,
+                                                             updatedAt: now),
                            model: modelName, subject: "models/\(modelName)/versions/\(changed)", caller: caller, causation: causation, on: tx)
         }
     }
