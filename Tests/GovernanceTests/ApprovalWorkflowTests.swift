@@ -420,6 +420,15 @@ struct ApprovalWorkflowTests {
                 #expect(try await api.get("/v1/approvals", token: platform).items.count == 1)
                 #expect(try await api.get("/v1/approvals", token: acme).items.count == 1)
                 #expect(try await governance.client.integer("SELECT count(*)::int8 FROM governance.approval_requests") == 0)
+
+                // The platform admin sets and reads another tenant's policy with `tenant`; that tenant's admin cannot reach back.
+                let set = try await api.put("/v1/policy?tenant=acme", token: platform, Self.policy(requiredApprovals: 3))
+                #expect(set.status == .ok)
+                #expect(try await api.get("/v1/policy", token: acme).json["policy"]?.member("required_approvals") == .number(3))
+                #expect(try await api.get("/v1/policy?tenant=acme", token: platform).json["policy"]?.member("required_approvals") == .number(3))
+                #expect(try await api.get("/v1/policy", token: platform).json["is_default"] == .bool(true))
+                #expect(try await api.put("/v1/models/fraud/policy?tenant=acme", token: platform, Self.policy(requiredApprovals: 2)).status == .ok)
+                #expect(try await api.put("/v1/policy?tenant=default", token: acme, Self.policy(requiredApprovals: 1)).status == .notFound)
             }
         }
     }

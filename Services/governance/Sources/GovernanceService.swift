@@ -41,7 +41,7 @@ struct GovernanceService: ServiceDefinition {
     func routes(_ routes: ServiceRoutes) {
         IdentityAPI(store: store, tokens: tokens, settings: settings).register(routes)
         OAuthAPI(store: store, tokens: tokens, settings: settings).register(routes)
-        ApprovalAPI(approvals: approvals).register(routes)
+        ApprovalAPI(approvals: approvals, platformTenant: store.platformTenant).register(routes)
         EventKeyAPI(store: store).register(routes)
     }
 

@@ -4,9 +4,16 @@ import MaestroDomain
 import MaestroEvents
 import MaestroService
 
-/// Policies and approval requests under `/v1`.
+/// Policies and approval requests under `/v1`. The platform admin reads and sets any
+/// tenant's policies with the `tenant` query parameter, as with principals and keys.
 struct ApprovalAPI: Sendable {
     let approvals: ApprovalStore
+    let platformTenant: String
+
+    /// The caller, or the platform admin acting in the tenant the query names.
+    private func caller(_ request: Request, _ context: MaestroRequestContext) throws -> Caller {
+        try context.caller.acting(in: request.formQuery["tenant"], platformTenant: platformTenant)
+    }
 
     func register(_ routes: ServiceRoutes) {
         let viewers = routes.requiring(.viewer)
@@ -27,11 +34,11 @@ struct ApprovalAPI: Sendable {
     }
 
     @Sendable func getTenantPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        try .json(PolicyBody(try await approvals.policy(model: nil, as: try context.caller)))
+        try .json(PolicyBody(try await approvals.policy(model: nil, as: try caller(request, context))))
     }
 
     @Sendable func getModelPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
-        try .json(PolicyBody(try await approvals.policy(model: try context.modelNameParameter(), as: try context.caller)))
+        try .json(PolicyBody(try await approvals.policy(model: try context.modelNameParameter(), as: try caller(request, context))))
     }
 
     @Sendable func setTenantPolicy(_ request: Request, context: MaestroRequestContext) async throws -> Response {
@@ -43,9 +50,10 @@ struct ApprovalAPI: Sendable {
     }
 
     private func setPolicy(_ request: Request, context: MaestroRequestContext, model: String?) async throws -> Response {
+        let caller = try caller(request, context)
         var request = request
         let policy = try await request.decodeJSON(as: PolicyRequest.self, context: context).validated()
-        return try .json(PolicyBody(try await approvals.setPolicy(policy, model: model, as: try context.caller)))
+        return try .json(PolicyBody(try await approvals.setPolicy(policy, model: model, as: caller)))
     }
 
     @Sendable func list(_ request: Request, context: MaestroRequestContext) async throws -> Response {
