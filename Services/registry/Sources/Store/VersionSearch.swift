@@ -27,6 +27,8 @@ struct VersionFilter: Sendable {
 enum VersionOrder: Sendable, Equatable {
     case modelAndVersion(ascending: Bool)
     case createdAt(ascending: Bool)
+    /// The time of the version's last change (`updated_at`, MLflow's `last_updated_timestamp`).
+    case updatedAt(ascending: Bool)
 }
 
 /// Where the previous page of versions ended.
@@ -34,6 +36,18 @@ struct VersionCursor: Codable, Sendable, Equatable {
     var modelName: String
     var version: Int
     var createdAt: Date?
+    var updatedAt: Date?
+}
+
+extension QueryBuilder {
+    /// Orders versions by a time column, then model name and version, after the cursor's row.
+    mutating func appendTimeOrder(_ column: String, after cursor: VersionCursor?, at time: Date?, ascending: Bool) {
+        if let cursor, let time {
+            append(" AND (\(column), m.name, v.version) \(ascending ? ">" : "<") (\(bind(time)), \(bind(cursor.modelName)), \(bind(cursor.version)))")
+        }
+        let direction = ascending ? "ASC" : "DESC"
+        append(" ORDER BY \(column) \(direction), m.name \(direction), v.version \(direction)")
+    }
 }
 
 extension RegistryStore {
@@ -74,17 +88,16 @@ extension RegistryStore {
                 }
                 query.append(" ORDER BY m.name \(ascending ? "ASC" : "DESC"), v.version \(ascending ? "ASC" : "DESC")")
             case .createdAt(let ascending):
-                if let cursor, let createdAt = cursor.createdAt {
-                    query.append(" AND (v.created_at, m.name, v.version) \(ascending ? ">" : "<") (\(query.bind(createdAt)), \(query.bind(cursor.modelName)), \(query.bind(cursor.version)))")
-                }
-                query.append(" ORDER BY v.created_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC"), v.version \(ascending ? "ASC" : "DESC")")
+                query.appendTimeOrder("v.created_at", after: cursor, at: cursor?.createdAt, ascending: ascending)
+            case .updatedAt(let ascending):
+                query.appendTimeOrder("v.updated_at", after: cursor, at: cursor?.updatedAt, ascending: ascending)
             }
             query.append(" LIMIT \(query.bind(limit + 1))")
             var page = try await versions(query, on: tx)
             var next: VersionCursor?
             if page.count > limit {
                 page.removeLast()
-                next = page.last.map { VersionCursor(modelName: $0.modelName, version: $0.version, createdAt: $0.createdAt) }
+                next = page.last.map { VersionCursor(modelName: $0.modelName, version: $0.version, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }
             }
             return (page, next)
         }
