@@ -110,13 +110,26 @@ extension DatabaseTransaction {
     /// Runs a statement and returns its rows; a child span of the transaction's, named by
     /// the statement's first keyword, with its text (values are bound, never in the text).
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await withSpanWhenRecording(Self.operation(of: query.sql), ofKind: .client) { span in
+        try await statementSpan(query.sql) { try await connection.query(query, logger: logger) }
+    }
+
+    /// Runs a prepared statement and returns its decoded rows: PostgreSQL parses and plans it
+    /// once per connection, for the fixed-shape statements of hot paths. A child span like
+    /// ``query(_:)``'s.
+    public func query<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws
+        -> AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> {
+        try await statementSpan(Statement.sql) { try await connection.execute(statement, logger: logger) }
+    }
+
+    /// `body` within a child span named by the statement's first keyword, with its text.
+    private func statementSpan<Result>(_ sql: String, _ body: () async throws -> Result) async throws -> Result {
+        try await withSpanWhenRecording(Self.operation(of: sql), ofKind: .client) { span in
             if let span {
                 span.attributes[SpanAttributeName.databaseSystem] = "postgresql"
                 span.attributes[SpanAttributeName.databaseOperation] = span.operationName
-                span.attributes[SpanAttributeName.databaseQueryText] = String(query.sql.prefix(2048))
+                span.attributes[SpanAttributeName.databaseQueryText] = String(sql.prefix(2048))
             }
-            return try await connection.query(query, logger: logger)
+            return try await body()
         }
     }
 

@@ -11,7 +11,24 @@ enum TenantScope {
     /// Sets `maestro.tenant` for the rest of the current transaction (`SET LOCAL`).
     static func set(_ tenant: String, on connection: PostgresConnection, logger: Logger) async throws {
         guard !tenant.isEmpty else { throw TenantScopeError() }
-        try await connection.query("SELECT set_config('maestro.tenant', \(tenant), true)", logger: logger)
+        for try await _ in try await connection.execute(SetTenant(tenant: tenant), logger: logger) {}
+    }
+
+    /// The statement every tenant transaction starts with, so prepared once per connection.
+    struct SetTenant: PostgresPreparedStatement {
+        static let sql = "SELECT set_config('maestro.tenant', $1, true)"
+        typealias Row = String
+        let tenant: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(tenant)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> String {
+            try row.decode(String.self)
+        }
     }
 
     /// Scopes the rest of the current transaction to no tenant: row-level security shows no rows.

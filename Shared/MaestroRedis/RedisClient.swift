@@ -112,6 +112,13 @@ public final class RedisClient: Service, Sendable {
     /// Runs a batch built beforehand; see ``pipeline(_:)``.
     public func execute(_ pipeline: RedisPipeline) async throws(RedisError) -> [RedisValue] {
         guard pipeline.count > 0 else { return [] }
+        var replies = try await submit(pipeline)
+        if !pipeline.scriptCalls.isEmpty { try await completeScripts(of: pipeline, replies: &replies) }
+        return replies
+    }
+
+    /// One round trip for the batch, as one client span.
+    private func submit(_ pipeline: RedisPipeline) async throws(RedisError) -> [RedisValue] {
         let result = await withSpanWhenRecording(pipeline.count == 1 ? pipeline.buffer.firstCommandName ?? "COMMAND" : "PIPELINE", ofKind: .client) { span in
             if let span {
                 var attributes = spanAttributes

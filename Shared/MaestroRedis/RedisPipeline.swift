@@ -35,6 +35,14 @@ struct RedisCommandBuffer: Sendable {
     mutating func endCommand() {
         commandEnds.append(argumentEnds.count)
     }
+
+    /// Appends every command of `other` after this buffer's.
+    mutating func append(contentsOf other: RedisCommandBuffer) {
+        let (byteOffset, argumentOffset) = (bytes.count, argumentEnds.count)
+        bytes.append(contentsOf: other.bytes)
+        argumentEnds.append(contentsOf: other.argumentEnds.map { $0 + byteOffset })
+        commandEnds.append(contentsOf: other.commandEnds.map { $0 + argumentOffset })
+    }
 }
 
 /// Commands sent together on one connection: all are written, then all replies are read,
@@ -45,8 +53,19 @@ struct RedisCommandBuffer: Sendable {
 /// others still run.
 public struct RedisPipeline: Sendable {
     var buffer = RedisCommandBuffer()
+    /// The commands queued by ``run(_:keys:arguments:)``, which ``RedisClient/execute(_:)``
+    /// runs again from source if the server no longer has the script.
+    var scriptCalls: [RedisScript.Call] = []
 
     public init() {}
+
+    /// Queues every command of `other` after those queued so far; their replies follow in
+    /// the same order.
+    public mutating func append(contentsOf other: RedisPipeline) {
+        let offset = count
+        buffer.append(contentsOf: other.buffer)
+        scriptCalls.append(contentsOf: other.scriptCalls.map { $0.shifted(by: offset) })
+    }
 
     /// Commands queued so far; replies come back in this order.
     public var count: Int { buffer.commandCount }

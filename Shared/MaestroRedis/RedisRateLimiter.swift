@@ -5,14 +5,32 @@
 /// tokens if there are enough. Time is Redis's own clock (`TIME`), so clients' clocks may
 /// drift without granting extra tokens. The bucket key expires once it would be full again,
 /// so idle principals leave nothing behind.
+///
+/// The same script can first consult a deny list (``Denial``): a refused credential takes no
+/// tokens, so a revoked token cannot drain the bucket its principal's valid tokens share. And
+/// other commands can ride in the same round trip (``acquire(_:cost:refusing:along:)``).
 public struct RedisRateLimiter: Sendable {
     public struct Decision: Sendable, Hashable {
         public let allowed: Bool
+        /// The deny list refused the credential; no tokens were taken.
+        public let denied: Bool
         /// Whole tokens left after this request.
         public let remaining: Int
-        /// How long until `cost` tokens will be available; zero when allowed. Round up to
-        /// whole seconds for an HTTP `Retry-After` header.
+        /// How long until `cost` tokens will be available; zero when allowed or denied. Round up
+        /// to whole seconds for an HTTP `Retry-After` header.
         public let retryAfter: Duration
+    }
+
+    /// A deny list of times: a credential issued at `issuedAt` is refused when any of `keys`
+    /// holds a time (epoch seconds, as text) at or after it.
+    public struct Denial: Sendable, Hashable {
+        public var keys: [String]
+        public var issuedAt: Double
+
+        public init(keys: [String], issuedAt: Double) {
+            self.keys = keys
+            self.issuedAt = issuedAt
+        }
     }
 
     public let capacity: Int
@@ -33,23 +51,46 @@ public struct RedisRateLimiter: Sendable {
     }
 
     /// Takes `cost` tokens from `principal`'s bucket if it holds enough; otherwise takes
-    /// nothing and says how long to wait.
-    public func acquire(_ principal: String, cost: Int = 1) async throws(RedisError) -> Decision {
+    /// nothing and says how long to wait. With `denial`, a refused credential takes nothing.
+    public func acquire(_ principal: String, cost: Int = 1, refusing denial: Denial? = nil) async throws(RedisError) -> Decision {
+        try await acquire(principal, cost: cost, refusing: denial, along: RedisPipeline()).decision
+    }
+
+    /// ``acquire(_:cost:refusing:)``, with `others` sent in the same round trip, after the
+    /// check: their replies come back whatever the decision, so they should only read.
+    public func acquire(_ principal: String, cost: Int = 1, refusing denial: Denial? = nil,
+                        along others: RedisPipeline) async throws(RedisError) -> (decision: Decision, replies: [RedisValue]) {
         precondition(cost >= 1 && cost <= capacity, "cost must be between 1 and the bucket's capacity")
-        let reply = try await client.evalsha(Self.script, keys: [keyPrefix + principal],
-                                             arguments: [String(capacity), String(refillPerSecond), String(cost)])
-        guard let items = reply.array, items.count == 3, let allowed = items[0].integer,
+        var pipeline = RedisPipeline()
+        pipeline.run(Self.script, keys: [keyPrefix + principal] + (denial?.keys ?? []),
+                     arguments: [String(capacity), String(refillPerSecond), String(cost), denial.map { String($0.issuedAt) } ?? ""])
+        pipeline.append(contentsOf: others)
+        var replies = try await client.execute(pipeline)
+        let reply = try client.scriptReply(replies.removeFirst())
+        guard let items = reply.array, items.count == 3, let outcome = items[0].integer,
               let tokens = items[1].string.flatMap(Double.init), let wait = items[2].string.flatMap(Double.init) else {
             throw reply.unexpected("rate limiter script")
         }
-        return Decision(allowed: allowed == 1, remaining: Int(tokens.rounded(.down)),
-                        retryAfter: .microseconds(Int64((wait * 1_000_000).rounded(.up))))
+        let decision = Decision(allowed: outcome == 1, denied: outcome == -1, remaining: Int(tokens.rounded(.down)),
+                                retryAfter: .microseconds(Int64((wait * 1_000_000).rounded(.up))))
+        return (decision, replies)
     }
 
-    /// KEYS[1]: the bucket (a hash of `tokens` and `ts`, microseconds of Redis time).
-    /// ARGV: capacity, refill per second, cost. Returns {allowed, tokens, retry-after seconds},
-    /// the two numbers as strings because Redis truncates Lua numbers to integers.
+    /// KEYS[1]: the bucket (a hash of `tokens` and `ts`, microseconds of Redis time); KEYS[2…]:
+    /// the deny list's entries. ARGV: capacity, refill per second, cost, the credential's issue
+    /// time (empty without a deny list). Returns {1 allowed / 0 limited / -1 denied, tokens,
+    /// retry-after seconds}, the two numbers as strings because Redis truncates Lua numbers to
+    /// integers.
     static let script = RedisScript("""
+        local issued = tonumber(ARGV[4])
+        if issued ~= nil then
+            for i = 2, #KEYS do
+                local revoked = tonumber(redis.call('GET', KEYS[i]))
+                if revoked ~= nil and issued <= revoked then
+                    return {-1, '0', '0'}
+                end
+            end
+        end
         local capacity = tonumber(ARGV[1])
         local rate = tonumber(ARGV[2])
         local cost = tonumber(ARGV[3])

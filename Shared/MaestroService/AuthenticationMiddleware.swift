@@ -5,18 +5,16 @@ import MaestroDomain
 import MaestroTracing
 import Tracing
 
-/// Requires a verified bearer token that no revocation refuses (``RevocationList``) and puts
-/// its ``Principal`` in the context; a request without one gets 401. ``ServiceRoutes`` puts it
-/// on every route group except the open one. The request's server span gets the principal's
-/// tenant as `maestro.tenant`.
+/// Requires a verified bearer token and puts its ``Principal`` in the context; a request
+/// without one gets 401. ``ServiceRoutes`` puts it on every route group except the open one,
+/// followed, with Redis, by ``AdmissionMiddleware``, which refuses revoked tokens. The request's
+/// server span gets the principal's tenant as `maestro.tenant`.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = MaestroRequestContext
     let verifier: TokenVerifier
-    let revocations: RevocationList?
 
-    public init(verifier: TokenVerifier, revocations: RevocationList? = nil) {
+    public init(verifier: TokenVerifier) {
         self.verifier = verifier
-        self.revocations = revocations
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -28,9 +26,6 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             throw HTTPProblem.unauthorized("The Authorization header must be 'Bearer <token>'.")
         }
         let principal = try await verifier.verify(parts[1].trimmingCharacters(in: .whitespaces))
-        if let revocations, await revocations.isRevoked(principal) {
-            throw HTTPProblem.unauthorized("The bearer token has been revoked.")
-        }
         var context = context
         context.principal = principal
         context.logger[metadataKey: "tenant"] = .string(principal.tenant)

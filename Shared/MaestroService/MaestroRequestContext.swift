@@ -14,6 +14,9 @@ public struct MaestroRequestContext: RequestContext {
     /// The caller's `X-Request-Id`, or a UUIDv7 generated for this request.
     public var requestID: String
     public var principal: Principal?
+    /// The admission checks still to run with the handler's first Redis read, on
+    /// ``ServiceRoutes/cachedReads`` (``AdmissionMiddleware``).
+    public internal(set) var admission: RequestAdmission?
     /// Set by ``BodyLimitMiddleware`` to the configured limit.
     public var maxUploadSize: Int
     /// The request's server span, while tracing is on (``RequestTracingMiddleware``).
@@ -29,6 +32,7 @@ public struct MaestroRequestContext: RequestContext {
         coreContext = .init(source: source)
         requestID = ""
         principal = nil
+        admission = nil
         maxUploadSize = ServiceConfiguration.defaultMaxBodyBytes
         requestSpan = nil
         peerAddress = source.channel.remoteAddress?.ipAddress

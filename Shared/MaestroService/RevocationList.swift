@@ -10,14 +10,14 @@ import MaestroRedis
 ///
 /// Governance announces `principal.disabled`, `role_binding.revoked` and `api_key.revoked`;
 /// every service's revocation consumer (``consumerName``) records the time of each against
-/// the principal or key it names, and ``isRevoked(_:)`` refuses any token issued at or before
-/// that time for that principal or key. A principal who keeps other roles signs in again and
-/// gets a token issued after the revocation. An entry expires after the longest token lifetime
-/// (``retention``), when no token it could refuse is still valid.
+/// the principal or key it names, and any token issued at or before that time for that
+/// principal or key is refused (``denial(for:)``). A principal who keeps other roles signs in
+/// again and gets a token issued after the revocation. An entry expires after the longest token
+/// lifetime (``retention``), when no token it could refuse is still valid.
 ///
-/// Checked on every authenticated request with one `MGET`. **Fails open**, like the rate limit:
-/// while Redis is unreachable, tokens are not checked against revocations (a warning is logged),
-/// rather than every request failing.
+/// Checked on every authenticated request by ``RequestAdmission``, in the same Redis script as
+/// the rate limit. **Fails open**, like the rate limit: while Redis is unreachable, tokens are
+/// not checked against revocations (a warning is logged), rather than every request failing.
 public struct RevocationList: Sendable {
     /// The kit's consumer of governance's revocations, in every service.
     public static let consumerName = "revocations"
@@ -40,21 +40,13 @@ public struct RevocationList: Sendable {
         "maestro:revoked:key:\(tenant.utf8.count):\(tenant):\(keyID)"
     }
 
-    /// Whether a revocation refuses the principal's token.
-    public func isRevoked(_ principal: Principal) async -> Bool {
+    /// The entries that would refuse the principal's token; `nil` when it names neither a
+    /// principal nor a key.
+    public static func denial(for principal: Principal) -> RedisRateLimiter.Denial? {
         var keys: [String] = []
-        if let id = principal.principalID { keys.append(Self.principalKey(tenant: principal.tenant, principalID: id)) }
-        if let id = principal.keyID { keys.append(Self.apiKeyKey(tenant: principal.tenant, keyID: id)) }
-        guard !keys.isEmpty else { return false }
-        do {
-            let issued = principal.issuedAt.timeIntervalSince1970
-            return try await redis.mget(keys).contains { value in
-                value.flatMap { Double(String(decoding: $0, as: UTF8.self)) }.map { issued <= $0 } ?? false
-            }
-        } catch {
-            logger.warning("revocations not checked: Redis unavailable", metadata: ["error": "\(error)"])
-            return false
-        }
+        if let id = principal.principalID { keys.append(principalKey(tenant: principal.tenant, principalID: id)) }
+        if let id = principal.keyID { keys.append(apiKeyKey(tenant: principal.tenant, keyID: id)) }
+        return keys.isEmpty ? nil : RedisRateLimiter.Denial(keys: keys, issuedAt: principal.issuedAt.timeIntervalSince1970)
     }
 
     /// Records a revocation at `time` (the latest of several wins), kept for ``retention``.

@@ -151,8 +151,8 @@ public enum ServiceRunner {
     /// template, continuing an incoming `traceparent`), request id, access log, metrics, problem
     /// mapping, the NUL guard on path and query (``TextGuard``), body size limit, the client
     /// disconnect watch (``ClientDisconnectMiddleware``); then, per
-    /// route group (``ServiceRoutes``), authentication (with revocations), the rate limit,
-    /// `Idempotency-Key` and role requirements.
+    /// route group (``ServiceRoutes``), authentication, the admission (revocations and the rate
+    /// limit, ``AdmissionMiddleware``), `Idempotency-Key` and role requirements.
     public static func router<Definition: ServiceDefinition>(for service: Definition, configuration: ServiceConfiguration, verifier: TokenVerifier,
                                                               redis: RedisClient?, readiness: [ReadinessCheck], openAPI: OpenAPIDocument?,
                                                               logger: Logger) -> Router<MaestroRequestContext> {

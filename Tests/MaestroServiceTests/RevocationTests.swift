@@ -76,6 +76,39 @@ struct RevocationTests {
         await service.shutdown()
     }
 
+    @Test("a cached read refuses a revoked token and a principal over its limit; a revoked token takes nothing from its principal's bucket")
+    func cachedReadAdmission() async throws {
+        let service = try await TestService.make(redis: true, environment: ["MAESTRO_RATE_LIMIT_BURST": "2", "MAESTRO_RATE_LIMIT_RPS": "0.05"])
+        let redis = try #require(service.redis)
+        let revocations = RevocationList(redis: redis, logger: TestService.logger)
+        let (subject, principal) = ("cached-\(UUID().uuidString)", UUID().uuidString.lowercased())
+        let (revokedKey, liveKey) = (UUID().uuidString.lowercased(), UUID().uuidString.lowercased())
+        let revoked = try await service.keys.token(subject: subject, principalID: principal, keyID: revokedKey)
+        let live = try await service.keys.token(subject: subject, principalID: principal, keyID: liveKey)
+        let key = UUID().uuidString
+        try await redis.set("test:cached:\(key)", "answer")
+        try await revocations.apply(try Self.event(GovernanceEvent.APIKeyRevoked(keyID: revokedKey, prefix: "0123456789ab", principalID: principal,
+                                                                                  revokedBy: "root", revokedAt: Date())))
+        try await service.application.test(.router) { client in
+            for _ in 0..<3 {
+                let refused = try await client.execute(uri: "/v1/cached/\(key)", method: .get, headers: .bearer(revoked))
+                #expect(refused.status == .unauthorized)
+                #expect(try refused.problem().detail == "The bearer token has been revoked.")
+            }
+            for _ in 0..<2 {
+                let answered = try await client.execute(uri: "/v1/cached/\(key)", method: .get, headers: .bearer(live))
+                #expect(answered.status == .ok)
+                #expect(answered.text == "answer")
+            }
+            let limited = try await client.execute(uri: "/v1/cached/\(key)", method: .get, headers: .bearer(live))
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            #expect(limited.text != "answer")
+        }
+        _ = try await redis.del("test:cached:\(key)")
+        await service.shutdown()
+    }
+
     @Test("a revocation without a tenant is rejected to the dead letters; other governance events are ignored")
     func badRevocations() async throws {
         let service = try await TestService.make(redis: true)

@@ -69,6 +69,7 @@ struct TestService {
         let configuration = try ServiceConfiguration(environment: env, defaultPort: 0)
         let verifier = TokenVerifier(configuration, logger: logger)
         let created = Collector<Item>()
+        let cacheClient = redis
         let router = ServiceRunner.router(configuration: configuration, verifier: verifier, redis: redis,
                                           readiness: readiness, openAPI: OpenAPIDocument(bytes: Array("openapi: 3.1.0\n".utf8)),
                                           logger: logger) { routes in
@@ -105,6 +106,15 @@ struct TestService {
             }
             items.get("boom") { _, _ -> Response in
                 throw InternalFailure()
+            }
+            // A cached answer: the value at `test:cached:<key>` in Redis, read with the admission checks.
+            routes.cachedReads.group("/v1/cached").get("{key}") { _, context -> Response in
+                guard let cacheClient else { return Response(status: .notFound) }
+                let key = try context.pathParameter("key")
+                var read = RedisPipeline()
+                read.get("test:cached:\(key)")
+                guard let value = try await context.redisRead(read, on: cacheClient)?.first?.bytes else { return Response(status: .notFound) }
+                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value)))
             }
             routes.requiring(.approver).group("/v1/approvals").post { _, _ in
                 Response(status: .noContent)

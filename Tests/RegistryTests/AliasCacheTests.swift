@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import MaestroEvents
 import MaestroHTTPTestSupport
+import MaestroRedis
 import Testing
 @testable import Registry
 
@@ -17,7 +18,8 @@ struct AliasCacheTests {
             let cache = registry.cache
             let model = unique("fraud")
             @Sendable func cachedVersion() async throws -> JSONValue? {
-                guard let bytes = await cache.get(tenant: "acme", model: model, alias: "prod") else { return nil }
+                let replies = try await cache.redis.execute(cache.lookup(tenant: "acme", model: model, alias: "prod"))
+                guard let bytes = cache.answer(from: replies) else { return nil }
                 return try JSONValue(parsing: bytes).object?["version"]
             }
             try await registry.application.test(.router) { client in

@@ -199,4 +199,42 @@ struct NativeVersionTests {
             }
         }
     }
+
+    @Test("MLflow's order_by=last_updated_timestamp orders versions by their last change: one created first but changed last comes last, on every page")
+    func orderByLastUpdate() async throws {
+        try await RegistryHarness.with { registry in
+            let token = try await registry.token(roles: ["editor"])
+            let model = unique("updated-order")
+            try await registry.application.test(.router) { client in
+                try await client.createModel(#"{"name":"\#(model)"}"#, token: token)
+                for _ in 1...3 { try await client.createVersion(of: model, token: token) }
+                let tagged = try await client.send(.put, "/v1/models/\(model)/versions/1/tags/checked", token: token, body: #"{"value":"yes"}"#)
+                #expect(tagged.status == .ok || tagged.status == .noContent, "\(tagged.text)")
+                func order(_ orderBy: String) async throws -> (numbers: [String], updated: [Int]) {
+                    var numbers: [String] = []
+                    var updated: [Int] = []
+                    var pageToken: String?
+                    repeat {
+                        let filter = "name='\(model)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                        let uri = "/api/2.0/mlflow/model-versions/search?filter=\(filter)&max_results=1&order_by=\(orderBy)"
+                            + (pageToken.map { "&page_token=\($0)" } ?? "")
+                        let response = try await client.send(.get, uri, token: token)
+                        try #require(response.status == .ok, "\(response.text)")
+                        let json = try response.json
+                        for case .object(let version) in json["model_versions"]?.array ?? [] {
+                            numbers.append(version["version"]?.string ?? "?")
+                            updated.append(version["last_updated_timestamp"]?.int ?? -1)
+                        }
+                        pageToken = json["next_page_token"]?.string
+                    } while pageToken != nil && numbers.count < 10
+                    return (numbers, updated)
+                }
+                let ascending = try await order("last_updated_timestamp%20ASC")
+                #expect(ascending.numbers == ["2", "3", "1"])
+                #expect(ascending.updated == ascending.updated.sorted(), "returned as last_updated_timestamp: \(ascending.updated)")
+                #expect(try await order("last_updated_timestamp%20DESC").numbers == ["1", "3", "2"])
+                #expect(try await order("creation_timestamp%20ASC").numbers == ["1", "2", "3"])
+            }
+        }
+    }
 }

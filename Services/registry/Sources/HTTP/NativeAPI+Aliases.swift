@@ -25,7 +25,8 @@ extension NativeAPI {
         }
     }
 
-    /// Served from the alias cache when no `at` is given.
+    /// Served from the alias cache when no `at` is given. On ``ServiceRoutes/cachedReads``: the
+    /// cache read carries the request's admission checks, one Redis round trip for both.
     @Sendable func resolveAlias(_ request: Request, context: MaestroRequestContext) async throws -> Response {
         let caller = try context.caller
         let (name, alias) = (try context.pathParameter("name"), try context.pathParameter("alias"))
@@ -33,10 +34,16 @@ extension NativeAPI {
             guard let time = RFC3339.parse(at) else {
                 throw HTTPProblem.badRequest("at must be an RFC 3339 time.", errors: [.init(field: "at", message: "must be an RFC 3339 time")])
             }
+            try await context.admit()
             return try .json(VersionBody(try await store.resolveAlias(caller, modelName: name, alias: alias, at: time)))
         }
-        if let cache, let body = await cache.get(tenant: caller.tenant, model: name, alias: alias) {
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        if let cache {
+            let replies = try await context.redisRead(cache.lookup(tenant: caller.tenant, model: name, alias: alias), on: cache.redis)
+            if let body = cache.answer(from: replies) {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            }
+        } else {
+            try await context.admit()
         }
         let version = try await store.resolveAlias(caller, modelName: name, alias: alias)
         let body = try EventCoding.makeEncoder().encode(VersionBody(version))

@@ -12,7 +12,7 @@ struct NativeAPI: Sendable {
     static let maxPageSize = 500
 
     /// Reads (GET) need `viewer`, changes `editor`; a protected alias needs `admin` (checked
-    /// where the alias is known).
+    /// where the alias is known). The alias resolve is a cached read (``ServiceRoutes/cachedReads``).
     func register(on routes: ServiceRoutes) {
         let v1 = routes.readsAndWrites.group("v1")
         v1.post("models", use: createModel)
@@ -34,13 +34,13 @@ struct NativeAPI: Sendable {
         v1.put("models/:name/versions/:version/card", use: putCard)
         v1.get("models/:name/versions/:version/card.md", use: getCardMarkdown)
         v1.put("models/:name/aliases/:alias", use: setAlias)
-        v1.get("models/:name/aliases/:alias", use: resolveAlias)
         v1.delete("models/:name/aliases/:alias", use: deleteAlias)
         v1.get("models/:name/aliases/:alias/history", use: aliasHistory)
         v1.get("models/:name/alias-history", use: aliasHistory)
         v1.get("models/:name/promotions", use: promotions)
         v1.get("models/:name/promotions/:id", use: promotion)
         v1.get("versions", use: searchVersions)
+        routes.cachedReads.group("v1").get("models/:name/aliases/:alias", use: resolveAlias)
     }
 
     static func escape(_ segment: String) -> String {

@@ -25,7 +25,7 @@ extension MLflowAPI {
         let caller = try context.caller
         let name = try Self.query(request).required("name")
         let model = try await store.model(named: name, caller)
-        let latest = try await store.latestVersions(caller, modelNames: [name])[name] ?? []
+        let latest = try await store.latestVersions(caller, of: [model])[model.name] ?? []
         return try Self.json(["registered_model": MLflowRegisteredModel(model, latest: latest)])
     }
 
@@ -38,7 +38,7 @@ extension MLflowAPI {
         try validation.validate()
         let model = try await store.renameModel(caller, name: name, to: newName)
         await cache?.invalidate(tenant: caller.tenant, model: name)
-        let latest = try await store.latestVersions(caller, modelNames: [newName])[newName] ?? []
+        let latest = try await store.latestVersions(caller, of: [model])[model.name] ?? []
         return try Self.json(["registered_model": MLflowRegisteredModel(model, latest: latest)])
     }
 
@@ -50,7 +50,7 @@ extension MLflowAPI {
         RegistryRules.checkDescription(body.string("description"), into: &validation)
         try validation.validate()
         let model = try await store.updateModel(caller, name: name, description: body.string("description").map { .some($0) })
-        let latest = try await store.latestVersions(caller, modelNames: [name])[name] ?? []
+        let latest = try await store.latestVersions(caller, of: [model])[model.name] ?? []
         return try Self.json(["registered_model": MLflowRegisteredModel(model, latest: latest)])
     }
 
@@ -69,8 +69,7 @@ extension MLflowAPI {
         let filter = try MLflowSearch.modelFilter(query.string("filter"))
         let order = try MLflowSearch.modelOrder(query.all("order_by"))
         let cursor = try query.string("page_token").map { try PageToken.decode($0, as: ModelCursor.self) }
-        let (models, next) = try await store.searchModels(caller, filter: filter, order: order, limit: limit, after: cursor)
-        let latest = try await store.latestVersions(caller, modelNames: models.map(\.name))
+        let (models, latest, next) = try await store.searchModelsWithLatestVersions(caller, filter: filter, order: order, limit: limit, after: cursor)
         return try Self.json(ModelSearchResponse(registeredModels: models.map { MLflowRegisteredModel($0, latest: latest[$0.name] ?? []) },
                                                  nextPageToken: next.map(PageToken.encode)))
     }

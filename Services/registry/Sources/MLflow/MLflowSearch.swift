@@ -92,8 +92,9 @@ enum MLflowSearch {
         let (column, ascending) = try clause(first)
         switch column {
         case "name", "version_number": return .modelAndVersion(ascending: ascending)
-        case "creation_timestamp", "last_updated_timestamp", "timestamp": return .createdAt(ascending: ascending)
-        default: throw .invalid("Invalid order_by '\(first)': use name, version_number or creation_timestamp, with ASC or DESC.")
+        case "creation_timestamp", "timestamp": return .createdAt(ascending: ascending)
+        case "last_updated_timestamp": return .updatedAt(ascending: ascending)
+        default: throw .invalid("Invalid order_by '\(first)': use name, version_number, creation_timestamp or last_updated_timestamp, with ASC or DESC.")
         }
     }
 

@@ -25,13 +25,23 @@ struct AliasCache: Sendable {
         "registry:aliases:\(tenant.utf8.count):\(tenant):\(model)"
     }
 
-    func get(tenant: String, model: String, alias: String) async -> [UInt8]? {
-        do {
-            return try await redis.hmget(Self.key(tenant: tenant, model: model), fields: [alias]).first ?? nil
-        } catch {
-            logger.warning("alias cache read failed", metadata: ["error": "\(error)"])
+    /// The read of one resolved alias, to run in one round trip with the request's other
+    /// Redis work; ``answer(from:)`` reads its reply.
+    func lookup(tenant: String, model: String, alias: String) -> RedisPipeline {
+        var read = RedisPipeline()
+        read.hmget(Self.key(tenant: tenant, model: model), fields: [alias])
+        return read
+    }
+
+    /// The cached answer in the reply of ``lookup(tenant:model:alias:)``; `nil` on a miss or
+    /// when Redis failed (`replies` is `nil`).
+    func answer(from replies: [RedisValue]?) -> [UInt8]? {
+        guard let reply = replies?.first else { return nil }
+        guard case .array(let fields) = reply, let field = fields.first else {
+            logger.warning("alias cache read failed", metadata: ["reply": "\(reply)"])
             return nil
         }
+        return field.bytes
     }
 
     func put(tenant: String, model: String, alias: String, body: [UInt8]) async {

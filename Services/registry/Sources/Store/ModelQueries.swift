@@ -90,49 +90,55 @@ extension RegistryStore {
     func searchModels(_ caller: Caller, filter: ModelFilter, order: ModelOrder, limit: Int, after cursor: ModelCursor?) async throws
         -> (models: [RegisteredModel], next: ModelCursor?) {
         try await transaction(caller) { tx in
-            var query = QueryBuilder(Self.modelColumns)
-            query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL")
-            for match in filter.name { query.appendMatch("m.name", match) }
-            if let owner = filter.owner { query.append(" AND m.owner = \(query.bind(owner))") }
-            // Equality filters on tags: one containment test on the GIN-indexed copy of the tags.
-            var required: [String: String] = [:]
-            var contradictory = false
-            for tag in filter.tags {
-                if case .equals(let value) = tag.match {
-                    if let other = required[tag.key], other != value { contradictory = true }
-                    required[tag.key] = value
-                }
-            }
-            if contradictory { query.append(" AND false") }
-            if !required.isEmpty { query.append(" AND m.tag_index @> \(query.bind(try JSONText.encode(required)))::jsonb") }
-            for tag in filter.tags {
-                if case .equals = tag.match { continue }
-                // `!=` also matches models without the tag, as MLflow's prompt filter expects.
-                let negated: Bool
-                if case .notEquals = tag.match { negated = true } else { negated = false }
-                query.append(" AND \(negated ? "NOT EXISTS" : "EXISTS") (SELECT 1 FROM registry.model_tags t WHERE t.model_id = m.id AND t.tenant_id = m.tenant_id AND t.key = \(query.bind(tag.key))")
-                if case .notEquals(let value) = tag.match { query.appendMatch("t.value", .equals(value)) } else { query.appendMatch("t.value", tag.match) }
-                query.append(")")
-            }
-            switch order {
-            case .name(let ascending):
-                if let cursor { query.append(" AND m.name \(ascending ? ">" : "<") \(query.bind(cursor.name))") }
-                query.append(" ORDER BY m.name \(ascending ? "ASC" : "DESC")")
-            case .updatedAt(let ascending):
-                if let cursor, let updatedAt = cursor.updatedAt {
-                    query.append(" AND (m.updated_at, m.name) \(ascending ? ">" : "<") (\(query.bind(updatedAt)), \(query.bind(cursor.name)))")
-                }
-                query.append(" ORDER BY m.updated_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC")")
-            }
-            query.append(" LIMIT \(query.bind(limit + 1))")
-            var page = try await models(query, on: tx)
-            var next: ModelCursor?
-            if page.count > limit {
-                page.removeLast()
-                next = page.last.map { ModelCursor(name: $0.name, updatedAt: $0.updatedAt) }
-            }
-            return (page, next)
+            try await searchModels(filter: filter, order: order, limit: limit, after: cursor, on: tx)
         }
+    }
+
+    func searchModels(filter: ModelFilter, order: ModelOrder, limit: Int, after cursor: ModelCursor?, on tx: RegistryTransaction) async throws
+        -> (models: [RegisteredModel], next: ModelCursor?) {
+        let caller = tx.caller
+        var query = QueryBuilder(Self.modelColumns)
+        query.append(" WHERE m.tenant_id = \(query.bind(caller.tenant)) AND m.deleted_at IS NULL")
+        for match in filter.name { query.appendMatch("m.name", match) }
+        if let owner = filter.owner { query.append(" AND m.owner = \(query.bind(owner))") }
+        // Equality filters on tags: one containment test on the GIN-indexed copy of the tags.
+        var required: [String: String] = [:]
+        var contradictory = false
+        for tag in filter.tags {
+            if case .equals(let value) = tag.match {
+                if let other = required[tag.key], other != value { contradictory = true }
+                required[tag.key] = value
+            }
+        }
+        if contradictory { query.append(" AND false") }
+        if !required.isEmpty { query.append(" AND m.tag_index @> \(query.bind(try JSONText.encode(required)))::jsonb") }
+        for tag in filter.tags {
+            if case .equals = tag.match { continue }
+            // `!=` also matches models without the tag, as MLflow's prompt filter expects.
+            let negated: Bool
+            if case .notEquals = tag.match { negated = true } else { negated = false }
+            query.append(" AND \(negated ? "NOT EXISTS" : "EXISTS") (SELECT 1 FROM registry.model_tags t WHERE t.model_id = m.id AND t.tenant_id = m.tenant_id AND t.key = \(query.bind(tag.key))")
+            if case .notEquals(let value) = tag.match { query.appendMatch("t.value", .equals(value)) } else { query.appendMatch("t.value", tag.match) }
+            query.append(")")
+        }
+        switch order {
+        case .name(let ascending):
+            if let cursor { query.append(" AND m.name \(ascending ? ">" : "<") \(query.bind(cursor.name))") }
+            query.append(" ORDER BY m.name \(ascending ? "ASC" : "DESC")")
+        case .updatedAt(let ascending):
+            if let cursor, let updatedAt = cursor.updatedAt {
+                query.append(" AND (m.updated_at, m.name) \(ascending ? ">" : "<") (\(query.bind(updatedAt)), \(query.bind(cursor.name)))")
+            }
+            query.append(" ORDER BY m.updated_at \(ascending ? "ASC" : "DESC"), m.name \(ascending ? "ASC" : "DESC")")
+        }
+        query.append(" LIMIT \(query.bind(limit + 1))")
+        var page = try await models(query, on: tx)
+        var next: ModelCursor?
+        if page.count > limit {
+            page.removeLast()
+            next = page.last.map { ModelCursor(name: $0.name, updatedAt: $0.updatedAt) }
+        }
+        return (page, next)
     }
 
     /// Changes description, owner and tags (tags: keys set to a value are set, the others kept

@@ -271,24 +271,29 @@ extension RegistryStore {
     func versions(_ query: QueryBuilder, on tx: RegistryTransaction) async throws -> [ModelVersion] {
         var result: [ModelVersion] = []
         for try await row in try await tx.query(query.query) {
-            let cells = row.makeRandomAccess()
-            func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try cells[index].decode(T.self) }
-            let status = try cell(6, String.self)
-            let stage = try cell(8, String.self)
-            result.append(ModelVersion(
-                modelName: try cell(0, String.self), version: try cell(1, Int.self), source: try cell(2, String.self),
-                runID: try cell(3, String?.self), runLink: try cell(4, String?.self), description: try cell(5, String?.self),
-                status: ModelVersionStatus(rawValue: status) ?? .ready, statusMessage: try cell(7, String?.self),
-                stage: ModelVersionStage(rawValue: stage) ?? .none,
-                signature: try JSONText.decode(try cell(9, String?.self), as: ModelSignature.self),
-                metrics: try JSONText.decode(try cell(21, String.self), as: [String: Double].self),
-                params: try JSONText.decode(try cell(10, String.self), as: [String: String].self),
-                tags: try JSONText.decode(try cell(20, String.self), as: [String: String].self),
-                datasetVersions: try JSONText.decode(try cell(11, String.self), as: [DatasetVersionRef].self),
-                featureViews: try cell(12, [String].self), openLineageRunID: try cell(13, String?.self), parentVersion: try cell(14, Int?.self),
-                aliases: try cell(22, [String].self), revision: try cell(15, Int64.self), createdBy: try cell(16, String.self),
-                createdAt: try cell(17, Date.self), updatedBy: try cell(18, String.self), updatedAt: try cell(19, Date.self)))
+            result.append(try Self.version(from: row))
         }
         return result
+    }
+
+    /// A row of ``versionColumns``.
+    static func version(from row: PostgresRow) throws -> ModelVersion {
+        let cells = row.makeRandomAccess()
+        func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try cells[index].decode(T.self) }
+        let status = try cell(6, String.self)
+        let stage = try cell(8, String.self)
+        return ModelVersion(
+            modelName: try cell(0, String.self), version: try cell(1, Int.self), source: try cell(2, String.self),
+            runID: try cell(3, String?.self), runLink: try cell(4, String?.self), description: try cell(5, String?.self),
+            status: ModelVersionStatus(rawValue: status) ?? .ready, statusMessage: try cell(7, String?.self),
+            stage: ModelVersionStage(rawValue: stage) ?? .none,
+            signature: try JSONText.decode(try cell(9, String?.self), as: ModelSignature.self),
+            metrics: try JSONText.decode(try cell(21, String.self), as: [String: Double].self),
+            params: try JSONText.decode(try cell(10, String.self), as: [String: String].self),
+            tags: try JSONText.decode(try cell(20, String.self), as: [String: String].self),
+            datasetVersions: try JSONText.decode(try cell(11, String.self), as: [DatasetVersionRef].self),
+            featureViews: try cell(12, [String].self), openLineageRunID: try cell(13, String?.self), parentVersion: try cell(14, Int?.self),
+            aliases: try cell(22, [String].self), revision: try cell(15, Int64.self), createdBy: try cell(16, String.self),
+            createdAt: try cell(17, Date.self), updatedBy: try cell(18, String.self), updatedAt: try cell(19, Date.self))
     }
 }
