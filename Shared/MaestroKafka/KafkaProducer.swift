@@ -14,9 +14,9 @@ import Synchronization
 /// delivery reports, so each record's copy is allocated and freed on one thread (no
 /// contention for a malloc arena, and no two threads producing into the same partition
 /// queues), and a record's bookkeeping needs no lock or atomic; it completes whole batches
-/// of sends with a single continuation resume. When librdkafka's queue is full it serves
-/// delivery reports until there is room (backpressure). As a `Service` it flushes
-/// outstanding records on graceful shutdown.
+/// of sends with a single continuation resume. Records name their topic by a cached handle,
+/// not by name. When librdkafka's queue is full it serves delivery reports until there is
+/// room (backpressure). As a `Service` it flushes outstanding records on graceful shutdown.
 public final class KafkaProducer: Service, Sendable {
     private let client: RDKafkaClient
     private let worker: BlockingWorker
@@ -39,9 +39,10 @@ public final class KafkaProducer: Service, Sendable {
         let polling = self.polling
         let submissions = self.submissions
         worker.enqueue {
+            var topics = TopicHandles(client: client)
             while true {
                 let (pending, open) = submissions.takeAll(closing: !polling.isOn)
-                for batch in pending { Self.enqueue(batch, client: client) }
+                for batch in pending { Self.enqueue(batch, client: client, topics: &topics) }
                 guard open else { return }
                 rd_kafka_poll(client.handle, pending.isEmpty ? 50 : 0)
             }
@@ -69,10 +70,10 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Producer thread: hands every record of a batch to librdkafka, serving delivery reports while its queue is full.
-    private static func enqueue(_ batch: DeliveryBatch, client: RDKafkaClient) {
+    private static func enqueue(_ batch: DeliveryBatch, client: RDKafkaClient, topics: inout TopicHandles) {
         for (index, message) in batch.messages.enumerated() {
             let slot = batch.slot(index)
-            while let error = enqueue(message, opaque: UnsafeMutableRawPointer(slot), client: client) {
+            while let error = enqueue(message, topic: topics.handle(message.topic), opaque: UnsafeMutableRawPointer(slot), client: client) {
                 if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
                     rd_kafka_poll(client.handle, 10)
                     continue
@@ -84,17 +85,21 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Hands one record to librdkafka (copying key, value and headers); returns the error if it was not accepted.
-    private static func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer, client: RDKafkaClient) -> KafkaError? {
+    private static func enqueue(_ message: KafkaProducerMessage, topic topicHandle: OpaquePointer?, opaque: UnsafeMutableRawPointer,
+                                client: RDKafkaClient) -> KafkaError? {
         var headers: OpaquePointer?
         if !message.headers.isEmpty {
             let list = rd_kafka_headers_new(message.headers.count)!
             for header in message.headers {
-                if let value = header.value {
-                    value.withUnsafeBytes { bytes in
-                        _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress, bytes.count)
+                // withCString, not implicit bridging, which would allocate a C string per header.
+                header.name.withCString { name in
+                    if let value = header.value {
+                        value.withUnsafeBytes { bytes in
+                            _ = rd_kafka_header_add(list, name, -1, bytes.baseAddress, bytes.count)
+                        }
+                    } else {
+                        _ = rd_kafka_header_add(list, name, -1, nil, 0)
                     }
-                } else {
-                    _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
                 }
             }
             headers = list
@@ -111,7 +116,11 @@ public final class KafkaProducer: Service, Sendable {
                             vus[count] = vu
                             count += 1
                         }
-                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let topicHandle {
+                            append(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topicHandle }
+                        } else {
+                            append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        }
                         append(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) }
                         if let key {
                             append(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) }
@@ -206,6 +215,38 @@ private final class SubmissionQueue: @unchecked Sendable {
     /// Ends the producer thread's current `rd_kafka_poll` wait early.
     func wake() {
         rd_kafka_queue_yield(mainQueue)
+    }
+}
+
+/// The producer thread's topic handles, by name. A record names its topic by handle: by
+/// name, librdkafka would look the topic up under its client-wide write lock for every
+/// record, which also holds up its broker threads.
+private struct TopicHandles: ~Copyable {
+    private let client: RDKafkaClient
+    private var handles: [String: OpaquePointer] = [:]
+    /// The most recent topic: the records of a batch mostly share one.
+    private var last: (name: String, handle: OpaquePointer)?
+
+    init(client: RDKafkaClient) {
+        self.client = client
+    }
+
+    deinit {
+        for handle in handles.values { rd_kafka_topic_destroy(handle) }
+    }
+
+    /// The handle for `name`, or nil if librdkafka refuses the name (the record then goes by
+    /// name, and librdkafka reports why).
+    mutating func handle(_ name: String) -> OpaquePointer? {
+        if let last, last.name == name { return last.handle }
+        if let handle = handles[name] {
+            last = (name, handle)
+            return handle
+        }
+        guard let handle = rd_kafka_topic_new(client.handle, name, nil) else { return nil }
+        handles[name] = handle
+        last = (name, handle)
+        return handle
     }
 }
 
