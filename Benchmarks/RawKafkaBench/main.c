@@ -1,9 +1,11 @@
 /*
- * Raw librdkafka baseline for `make bench`: the same client settings as MaestroKafka
- * (idempotent producer with acks=all and linger 5 ms; consumer group with manual offset
- * store and auto commit), with no wrapper in between. Records have no key and sticky
- * partitioning is off, so they spread evenly over the topic's partitions (the mock broker
- * keeps only about 5 MB per partition).
+ * Raw librdkafka baseline for `make bench`: the same client settings as MaestroKafka, property
+ * for property (idempotent producer with acks=all, linger 5 ms and a 120 s delivery timeout;
+ * consumer group with manual offset store and auto commit), with no wrapper in between.
+ * Records name their topic by handle, as MaestroKafka's producer does (by name, librdkafka
+ * looks the topic up under its client-wide write lock for every record). Records have no key
+ * and sticky partitioning is off, so they spread evenly over the topic's partitions (the mock
+ * broker keeps only about 5 MB per partition).
  *
  *   RawKafkaBench produce <bootstrap> <topic> <count> <size>
  *   RawKafkaBench consume <bootstrap> <topic> <count>
@@ -41,6 +43,8 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", bootstrap);
+    set(conf, "client.id", "maestro");
+    set(conf, "delivery.timeout.ms", "120000");
     set(conf, "enable.idempotence", "true");
     set(conf, "acks", "all");
     set(conf, "linger.ms", "5");
@@ -49,11 +53,13 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) { fprintf(stderr, "%s\n", errstr); return 2; }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!rkt) { fprintf(stderr, "%s: %s\n", topic, rd_kafka_err2str(rd_kafka_last_error())); return 2; }
     char *payload = malloc(size);
     memset(payload, 'x', size);
 
     /* Warm-up: one acknowledged record, so connection setup and producer id are not timed. */
-    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     rd_kafka_flush(rk, 30000);
     if (delivered != 1) { fprintf(stderr, "warm-up record not delivered\n"); return 1; }
     delivered = 0;
@@ -61,7 +67,7 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     double start = now();
     for (long i = 0; i < count; i++) {
         for (;;) {
-            rd_kafka_resp_err_t err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+            rd_kafka_resp_err_t err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
                                                         RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                                         RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
@@ -74,6 +80,7 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     double elapsed = now() - start;
     if (delivered != count) { fprintf(stderr, "delivered %ld of %ld (%ld failed)\n", delivered, count, failed); return 1; }
     printf("RESULT produce raw %ld %.3f %.0f\n", count, elapsed, count / elapsed);
+    rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     free(payload);
     return 0;
@@ -84,6 +91,7 @@ static int consume(const char *bootstrap, const char *topic, long count) {
     snprintf(group, sizeof group, "bench-raw-%ld", (long)time(NULL));
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", bootstrap);
+    set(conf, "client.id", "maestro");
     set(conf, "group.id", group);
     set(conf, "auto.offset.reset", "earliest");
     set(conf, "enable.auto.commit", "true");

@@ -13,9 +13,10 @@ import Synchronization
 /// per-record Task or actor hop. That thread both hands records to librdkafka and serves
 /// delivery reports, so each record's copy is allocated and freed on one thread (no
 /// contention for a malloc arena, and no two threads producing into the same partition
-/// queues); it completes whole batches of sends with a single continuation resume. When
-/// librdkafka's queue is full it serves delivery reports until there is room
-/// (backpressure). As a `Service` it flushes outstanding records on graceful shutdown.
+/// queues), and a record's bookkeeping needs no lock or atomic; it completes whole batches
+/// of sends with a single continuation resume. Records name their topic by a cached handle,
+/// not by name. When librdkafka's queue is full it serves delivery reports until there is
+/// room (backpressure). As a `Service` it flushes outstanding records on graceful shutdown.
 public final class KafkaProducer: Service, Sendable {
     private let client: RDKafkaClient
     private let worker: BlockingWorker
@@ -38,9 +39,10 @@ public final class KafkaProducer: Service, Sendable {
         let polling = self.polling
         let submissions = self.submissions
         worker.enqueue {
+            var topics = TopicHandles(client: client)
             while true {
                 let (pending, open) = submissions.takeAll(closing: !polling.isOn)
-                for batch in pending { Self.enqueue(batch, client: client) }
+                for batch in pending { Self.enqueue(batch, client: client, topics: &topics) }
                 guard open else { return }
                 rd_kafka_poll(client.handle, pending.isEmpty ? 50 : 0)
             }
@@ -63,38 +65,41 @@ public final class KafkaProducer: Service, Sendable {
     /// array order. Not cancellable: records handed over are delivered or fail on their own.
     public func send(_ messages: [KafkaProducerMessage]) async -> KafkaDeliveryResults {
         let batch = DeliveryBatch(messages: messages)
-        if !messages.isEmpty && !submissions.submit(batch) {
-            for index in messages.indices { batch.complete(index: index, partition: 0, offset: 0, error: .closed()) }
-        }
+        if !messages.isEmpty && !submissions.submit(batch) { batch.fail(.closed()) }
         return await batch.results()
     }
 
     /// Producer thread: hands every record of a batch to librdkafka, serving delivery reports while its queue is full.
-    private static func enqueue(_ batch: DeliveryBatch, client: RDKafkaClient) {
-        for index in batch.messages.indices {
-            while let error = enqueue(batch.messages[index], opaque: batch.ticket(index), client: client) {
+    private static func enqueue(_ batch: DeliveryBatch, client: RDKafkaClient, topics: inout TopicHandles) {
+        for (index, message) in batch.messages.enumerated() {
+            let slot = batch.slot(index)
+            while let error = enqueue(message, topic: topics.handle(message.topic), opaque: UnsafeMutableRawPointer(slot), client: client) {
                 if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
                     rd_kafka_poll(client.handle, 10)
                     continue
                 }
-                batch.complete(index: index, partition: 0, offset: 0, error: error)
+                DeliveryBatch.complete(slot, partition: -1, offset: -1, error: error)
                 break
             }
         }
     }
 
     /// Hands one record to librdkafka (copying key, value and headers); returns the error if it was not accepted.
-    private static func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer, client: RDKafkaClient) -> KafkaError? {
+    private static func enqueue(_ message: KafkaProducerMessage, topic topicHandle: OpaquePointer?, opaque: UnsafeMutableRawPointer,
+                                client: RDKafkaClient) -> KafkaError? {
         var headers: OpaquePointer?
         if !message.headers.isEmpty {
             let list = rd_kafka_headers_new(message.headers.count)!
             for header in message.headers {
-                if let value = header.value {
-                    value.withUnsafeBytes { bytes in
-                        _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress, bytes.count)
+                // withCString, not implicit bridging, which would allocate a C string per header.
+                header.name.withCString { name in
+                    if let value = header.value {
+                        value.withUnsafeBytes { bytes in
+                            _ = rd_kafka_header_add(list, name, -1, bytes.baseAddress, bytes.count)
+                        }
+                    } else {
+                        _ = rd_kafka_header_add(list, name, -1, nil, 0)
                     }
-                } else {
-                    _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
                 }
             }
             headers = list
@@ -111,7 +116,11 @@ public final class KafkaProducer: Service, Sendable {
                             vus[count] = vu
                             count += 1
                         }
-                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let topicHandle {
+                            append(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topicHandle }
+                        } else {
+                            append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        }
                         append(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) }
                         if let key {
                             append(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) }
@@ -209,6 +218,38 @@ private final class SubmissionQueue: @unchecked Sendable {
     }
 }
 
+/// The producer thread's topic handles, by name. A record names its topic by handle: by
+/// name, librdkafka would look the topic up under its client-wide write lock for every
+/// record, which also holds up its broker threads.
+private struct TopicHandles: ~Copyable {
+    private let client: RDKafkaClient
+    private var handles: [String: OpaquePointer] = [:]
+    /// The most recent topic: the records of a batch mostly share one.
+    private var last: (name: String, handle: OpaquePointer)?
+
+    init(client: RDKafkaClient) {
+        self.client = client
+    }
+
+    deinit {
+        for handle in handles.values { rd_kafka_topic_destroy(handle) }
+    }
+
+    /// The handle for `name`, or nil if librdkafka refuses the name (the record then goes by
+    /// name, and librdkafka reports why).
+    mutating func handle(_ name: String) -> OpaquePointer? {
+        if let last, last.name == name { return last.handle }
+        if let handle = handles[name] {
+            last = (name, handle)
+            return handle
+        }
+        guard let handle = rd_kafka_topic_new(client.handle, name, nil) else { return nil }
+        handles[name] = handle
+        last = (name, handle)
+        return handle
+    }
+}
+
 /// Keeps the delivery-report loop running until stopped.
 private final class PollingFlag: Sendable {
     private let running = Atomic<Bool>(true)
@@ -223,17 +264,23 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
 
 /// Completes the sends of one batch from delivery reports.
 ///
-/// Each record's `msg_opaque` points at its ``Ticket`` (the batch plus the record's index),
-/// so the delivery callback finds its slot without allocating. Each slot of `partitions`
-/// and `offsets` is written once, by its own report, before that report decrements
-/// `remaining` with release ordering; the last report (acquire) takes the waiting
-/// continuation under the lock, so every slot write happens before the sender reads them.
-/// A successful report takes no lock. The batch stays alive until its last report: the
-/// sending task holds it while it awaits ``results()``.
-private final class DeliveryBatch: Sendable {
-    struct Ticket {
+/// Each record's `msg_opaque` is the address of its ``Slot``, which holds the batch and
+/// receives the record's partition and offset, so a delivery report reads and writes one
+/// place and allocates nothing. The batch stays alive until its last report: the sending
+/// task holds it while it awaits ``results()``.
+///
+/// `@unchecked Sendable`: the slots and `remaining` belong to the producer thread from the
+/// batch's hand-over until its last outcome (or, for a batch that never reached that
+/// thread, to the sender, in ``fail(_:)``). The last outcome sets `finished` under
+/// `state`'s lock, and the sender reads the slots only after seeing `finished` under that
+/// lock (or being resumed by its continuation), so every slot write happens before the
+/// read. With one writer, a record's bookkeeping needs no atomic or lock.
+private final class DeliveryBatch: @unchecked Sendable {
+    /// One record's delivery outcome, written once: by its report or by its failed hand-over.
+    struct Slot {
         let batch: Unmanaged<DeliveryBatch>
-        let index: Int
+        var partition: Int32 = -1
+        var offset: Int64 = -1
     }
 
     private struct State {
@@ -243,46 +290,48 @@ private final class DeliveryBatch: Sendable {
     }
 
     let messages: [KafkaProducerMessage]
-    nonisolated(unsafe) private let tickets: UnsafeMutablePointer<Ticket>
-    nonisolated(unsafe) private let partitions: UnsafeMutablePointer<Int32>
-    nonisolated(unsafe) private let offsets: UnsafeMutablePointer<Int64>
-    private let remaining: Atomic<Int>
+    private let slots: UnsafeMutablePointer<Slot>
+    private var remaining: Int
     private let state = Mutex(State())
 
     init(messages: [KafkaProducerMessage]) {
         self.messages = messages
-        let capacity = max(messages.count, 1)
-        tickets = .allocate(capacity: capacity)
-        partitions = .allocate(capacity: capacity)
-        offsets = .allocate(capacity: capacity)
-        partitions.initialize(repeating: -1, count: capacity)
-        offsets.initialize(repeating: -1, count: capacity)
-        remaining = Atomic(messages.count)
+        slots = .allocate(capacity: max(messages.count, 1))
+        remaining = messages.count
         if messages.isEmpty { state.withLock { $0.finished = true } }
-        let unmanaged = Unmanaged.passUnretained(self)
-        for index in messages.indices {
-            (tickets + index).initialize(to: Ticket(batch: unmanaged, index: index))
-        }
+        slots.initialize(repeating: Slot(batch: Unmanaged.passUnretained(self)), count: messages.count)
     }
 
     deinit {
-        tickets.deallocate()
-        partitions.deallocate()
-        offsets.deallocate()
+        slots.deinitialize(count: messages.count)
+        slots.deallocate()
     }
 
-    func ticket(_ index: Int) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(tickets + index)
+    /// The slot of the record at `index`; its address is the record's `msg_opaque`.
+    func slot(_ index: Int) -> UnsafeMutablePointer<Slot> {
+        slots + index
     }
 
-    /// Records one outcome; the last one resumes the waiting sender. Nothing touches the
-    /// batch after that resume, since the sender may release it right away.
-    func complete(index: Int, partition: Int32, offset: Int64, error: KafkaError?) {
-        partitions[index] = partition
-        offsets[index] = offset
-        if let error { state.withLock { $0.errors[index] = error } }
-        guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+    /// Producer thread: records one outcome; the last one resumes the waiting sender.
+    /// Nothing touches the batch after that resume, since the sender may release it right away.
+    static func complete(_ slot: UnsafeMutablePointer<Slot>, partition: Int32, offset: Int64, error: KafkaError?) {
+        slot.pointee.partition = partition
+        slot.pointee.offset = offset
+        slot.pointee.batch._withUnsafeGuaranteedRef { batch in
+            if let error { batch.state.withLock { $0.errors[slot - batch.slots] = error } }
+            batch.remaining -= 1
+            if batch.remaining == 0 { batch.finish(errors: nil) }
+        }
+    }
+
+    /// Sender: fails every record of a batch the producer thread never took.
+    func fail(_ error: KafkaError) {
+        finish(errors: Dictionary(uniqueKeysWithValues: messages.indices.map { ($0, error) }))
+    }
+
+    private func finish(errors: [Int: KafkaError]?) {
         let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let errors { state.errors = errors }
             state.finished = true
             defer { state.continuation = nil }
             return state.continuation
@@ -299,9 +348,8 @@ private final class DeliveryBatch: Sendable {
             }
             if done { continuation.resume() }
         }
-        return KafkaDeliveryResults(messages: messages,
-                                    partitions: Array(UnsafeBufferPointer(start: partitions, count: messages.count)),
-                                    offsets: Array(UnsafeBufferPointer(start: offsets, count: messages.count)),
+        let slots = UnsafeBufferPointer(start: self.slots, count: messages.count)
+        return KafkaDeliveryResults(messages: messages, partitions: slots.map(\.partition), offsets: slots.map(\.offset),
                                     errors: state.withLock { $0.errors })
     }
 }
@@ -333,13 +381,10 @@ public struct KafkaDeliveryResults: RandomAccessCollection, Sendable {
     public var allDelivered: Bool { errors.isEmpty }
 }
 
-/// The delivery report callback, served by `rd_kafka_poll` on the producer's poll thread.
+/// The delivery report callback, served by `rd_kafka_poll` on the producer thread.
 private func deliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _ opaque: UnsafeMutableRawPointer?) {
     guard let message, let slot = message.pointee._private else { return }
-    let ticket = slot.assumingMemoryBound(to: DeliveryBatch.Ticket.self).pointee
     let err = message.pointee.err
-    let error: KafkaError? = err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err)
-    ticket.batch._withUnsafeGuaranteedRef {
-        $0.complete(index: ticket.index, partition: message.pointee.partition, offset: message.pointee.offset, error: error)
-    }
+    DeliveryBatch.complete(slot.assumingMemoryBound(to: DeliveryBatch.Slot.self), partition: message.pointee.partition, offset: message.pointee.offset,
+                           error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err))
 }
