@@ -60,3 +60,12 @@ struct CLIError: Error, CustomStringConvertible {
         self.description = description
     }
 }
+
+/// A positive duration written `90s`, `15m`, `12h` or `1d`.
+func parseDuration(_ text: String, option: String) throws -> Duration {
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+    guard let unit = text.last, let factor = units[unit], let value = Int64(text.dropLast()), value > 0 else {
+        throw CLIError("\(option) must look like 90s, 15m, 12h or 1d")
+    }
+    return .seconds(value * factor)
+}

@@ -34,19 +34,11 @@ struct DevTokenCommand: AsyncParsableCommand {
             throw CLIError("--roles must be a comma-separated list of viewer, editor, approver, admin")
         }
         guard !tenant.isEmpty, !sub.isEmpty else { throw CLIError("--tenant and --sub must not be empty") }
-        let lifetime = try Self.duration(ttl)
+        let lifetime = try parseDuration(ttl, option: "--ttl")
         var reader = SettingsReader(environment: issuer.map { ["MAESTRO_GOVERNANCE_ISSUER": $0] } ?? ProcessInfo.processInfo.environment)
         let tokenIssuer = reader.issuer()
         if let problem = reader.problems.first { throw CLIError(problem) }
         let key = try DevSigningKey.loadOrCreate(in: URL(fileURLWithPath: dir).appendingPathComponent("keys"))
         print(try await key.token(subject: sub, tenant: tenant, roles: roleList, lifetime: lifetime, issuer: tokenIssuer))
-    }
-
-    static func duration(_ text: String) throws -> Duration {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let factor = units[unit], let value = Int64(text.dropLast()), value > 0 else {
-            throw CLIError("--ttl must look like 90s, 15m, 12h or 1d")
-        }
-        return .seconds(value * factor)
     }
 }

@@ -6,8 +6,9 @@ import MaestroService
 struct Maestro: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maestro",
-        abstract: "Maestro's operator tool: the development stack, the event bus and audit verification.",
-        subcommands: [Dev.self, Events.self, Audit.self, ServicesCommand.self]
+        abstract: "Maestro's tool: sign in, models and promotions, approvals, identities and policies, the event bus, audit verification and the development stack.",
+        subcommands: [LoginCommand.self, WhoAmICommand.self, TokenCommand.self, ModelsCommand.self, PromoteCommand.self, ApprovalsCommand.self, PolicyCommand.self,
+                      PrincipalsCommand.self, KeysCommand.self, Events.self, Audit.self, Dev.self, ServicesCommand.self]
     )
 }
 
