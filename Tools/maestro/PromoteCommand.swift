@@ -48,6 +48,7 @@ struct PromoteCommand: AsyncParsableCommand {
             return
         }
         if !client.json { print("\nwaiting for the decision (Ctrl-C stops waiting; the promotion stays open)…") }
+        fflush(nil)  // what was printed so far reaches a pipe now, not when the promotion is decided
         let decided = try await followPromotion(path: promotionPath, timeout: timeout, api: &api)
         if client.json { Output.json(["promotion": decided, "approval": approval.map { $0 as Any } ?? NSNull()]) }
         let state = decided[text: "state"]
