@@ -134,3 +134,11 @@ def test_promote_follows_the_promotion_until_it_is_decided(cli, tmp_path):
     assert promote.returncode == 1, rest
     assert "ended REJECTED: not yet; champion did not move" in rest
     assert "champion=1" in run("models", "show", "cli-model").stdout
+
+    # Cancelled by its requester: the registry closes the promotion as CANCELLED.
+    promote = start("promote", "cli-model", "champion", "2", "--profile", "rosa")
+    wait_for_line(promote, "waiting for the decision")
+    pending = json.loads(run("approvals", "list", "--state", "PENDING", "--subject", "models/cli-model/aliases/champion", "--json").stdout)["items"]
+    assert "the request is CANCELLED" in run("approvals", "cancel", pending[0]["id"], "--profile", "rosa", "--reason", "superseded").stdout
+    rest, _ = promote.communicate(timeout=60)
+    assert promote.returncode == 1 and "ended CANCELLED: superseded" in rest, rest

@@ -5,8 +5,8 @@ import Foundation
 struct ApprovalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approvals",
-        abstract: "List, show, approve and reject approval requests.",
-        subcommands: [List.self, Show.self, Approve.self, Reject.self]
+        abstract: "List, show, approve, reject and cancel approval requests.",
+        subcommands: [List.self, Show.self, Approve.self, Reject.self, Cancel.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -64,6 +64,25 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await decide(id: id, approve: false, comment: comment, wait: false, timeout: .zero, client: client)
+        }
+    }
+}
+
+extension ApprovalsCommand {
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a pending request (its requester or an admin); a promotion closes as CANCELLED and its alias stays."
+        )
+        @Argument(help: "The request's id.") var id: String
+        @Option(help: "Why, kept with the cancellation.") var reason: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            var api = try APIClient(client)
+            let query = reason.map { "?reason=\(segment($0))" } ?? ""
+            let answer = try await api.call("governance", "POST", "/v1/approvals/\(segment(id))/cancel" + query)
+            if client.json { return Output.json(answer) }
+            print("cancelled \(id): the request is \((answer as? [String: Any])?[text: "state"] ?? "?")")
         }
     }
 }
