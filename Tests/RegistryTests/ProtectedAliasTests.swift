@@ -43,6 +43,14 @@ struct ProtectedAliasTests {
                 #expect(try again.json == promotion, "asking again while pending answers the same promotion")
                 let listed = try await client.send(.get, "/v1/models/\(model)/promotions", token: alice).items
                 #expect(listed == [promotion])
+                // One promotion by id; a malformed id is 400, and an unknown id, another model's path or another tenant is 404.
+                #expect(try await client.send(.get, "/v1/models/\(model)/promotions/\(id)", token: alice).json == promotion)
+                try await client.send(.get, "/v1/models/\(model)/promotions/not-a-uuid", token: alice).expectProblem(.badRequest, "bad-request", field: "id")
+                try await client.send(.get, "/v1/models/\(model)/promotions/\(UUID().uuidString)", token: alice).expectProblem(.notFound, "not-found")
+                try await client.createModel(#"{"name":"\#(model)-other"}"#, token: alice)
+                try await client.send(.get, "/v1/models/\(model)-other/promotions/\(id)", token: alice).expectProblem(.notFound, "not-found")
+                let stranger = try await registry.token(subject: "eve", tenant: "globex")
+                try await client.send(.get, "/v1/models/\(model)/promotions/\(id)", token: stranger).expectProblem(.notFound, "not-found")
 
                 try await client.send(.put, "/v1/models/\(model)/aliases/champion", token: alice, body: #"{"version":2}"#).expectProblem(.conflict, "conflict")
                 try await client.send(.delete, "/v1/models/\(model)/aliases/champion", token: alice).expectProblem(.forbidden, "forbidden")

@@ -47,6 +47,7 @@ def test_login_keeps_a_private_profile_and_refreshes_its_token(cli):
     fresh = run("token").stdout.strip()
     assert fresh != kept["access_token"] and fresh.count(".") == 2
     assert json.loads(profile.read_text())["access_token"] == fresh
+    assert json.loads(profile.read_text())["lifetime_seconds"] == kept["lifetime_seconds"] == 3600
     assert stat.S_IMODE(os.stat(profile).st_mode) == 0o600
 
 

@@ -39,14 +39,13 @@ struct APIClient {
         let (meStatus, meData) = try await send("GET", governanceURL + "/v1/me", body: nil, token: token, service: "governance")
         let me = try decodeAnswer(status: meStatus, data: meData, method: "GET", path: "/v1/me")
         return Profile(governanceURL: governanceURL, apiKey: apiKey, accessToken: token, expiresAt: Date().addingTimeInterval(Double(expiresIn)),
-                       subject: me["subject"] as? String ?? "?", tenant: me["tenant"] as? String ?? "?", roles: me["roles"] as? [String] ?? [])
+                       lifetimeSeconds: lifetimeSeconds, subject: me["subject"] as? String ?? "?", tenant: me["tenant"] as? String ?? "?", roles: me["roles"] as? [String] ?? [])
     }
 
     /// A token with at least a minute left, refreshed (and saved) when needed.
     mutating func token() async throws -> String {
         if profile.expiresAt.timeIntervalSinceNow < 60 {
-            let lifetime = 3600
-            profile = try await Self.exchange(apiKey: profile.apiKey, governanceURL: profile.governanceURL, lifetimeSeconds: lifetime)
+            profile = try await Self.exchange(apiKey: profile.apiKey, governanceURL: profile.governanceURL, lifetimeSeconds: profile.lifetimeSeconds)
             try profile.save(profileName)
         }
         return profile.accessToken

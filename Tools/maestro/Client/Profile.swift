@@ -13,13 +13,15 @@ struct Profile: Codable {
     var apiKey: String
     var accessToken: String
     var expiresAt: Date
+    /// The lifetime asked for at login; each refresh asks for it again.
+    var lifetimeSeconds: Int
     var subject: String
     var tenant: String
     var roles: [String]
 
     enum CodingKeys: String, CodingKey {
         case governanceURL = "governance_url", apiKey = "api_key", accessToken = "access_token", expiresAt = "expires_at"
-        case subject, tenant, roles
+        case lifetimeSeconds = "lifetime_seconds", subject, tenant, roles
     }
 
     static var configDirectory: URL {
