@@ -9,10 +9,10 @@ import FoundationNetworking
 
 /// Registers the service's event key with governance, the trust root, then lets the outbox
 /// relay publish. Governance registers its own key in process; every other service over HTTP
-/// (``overHTTP(issuer:serviceAccountKey:key:)``), under its own service account.
+/// (``overHTTP(governance:serviceAccountKey:key:)``), under its own service account.
 ///
-/// Over HTTP, it exchanges the account's API key for a token (`POST <issuer>/v1/tokens`) and puts the
-/// public key at `PUT <issuer>/v1/event-keys/<kid>`; governance accepts it only from a service
+/// Over HTTP, it exchanges the account's API key for a token (`POST <governance>/v1/tokens`, `MAESTRO_GOVERNANCE_URL`) and puts the
+/// public key at `PUT <governance>/v1/event-keys/<kid>`; governance accepts it only from a service
 /// account of the platform tenant named after the service. The key id is the key's thumbprint,
 /// so registering again after a restart changes nothing. Failures (governance not up yet, a
 /// refused account) are logged and retried with capped backoff until shutdown; meanwhile the
@@ -44,18 +44,18 @@ struct EventKeyRegistration: Service {
     }
 
     /// Registration through governance's API with the service account's API key.
-    static func overHTTP(issuer: String, serviceAccountKey: String, key: EventSigningKey) -> @Sendable () async throws -> Void {
+    static func overHTTP(governance: String, serviceAccountKey: String, key: EventSigningKey) -> @Sendable () async throws -> Void {
         {
-            let token = try await call(issuer, "POST", "/v1/tokens", body: try JSONEncoder().encode(["api_key": serviceAccountKey]), token: nil)
+            let token = try await call(governance, "POST", "/v1/tokens", body: try JSONEncoder().encode(["api_key": serviceAccountKey]), token: nil)
             guard let accessToken = (try JSONSerialization.jsonObject(with: token) as? [String: Any])?["access_token"] as? String else {
                 throw RegistrationError(message: "governance's token answer has no access_token")
             }
-            _ = try await call(issuer, "PUT", "/v1/event-keys/\(key.keyID)", body: try JSONEncoder().encode(key.publicKey), token: accessToken)
+            _ = try await call(governance, "PUT", "/v1/event-keys/\(key.keyID)", body: try JSONEncoder().encode(key.publicKey), token: accessToken)
         }
     }
 
-    private static func call(_ issuer: String, _ method: String, _ path: String, body: Data, token: String?) async throws -> Data {
-        guard let url = URL(string: issuer + path) else { throw RegistrationError(message: "\(issuer)\(path) is not a URL") }
+    private static func call(_ governance: String, _ method: String, _ path: String, body: Data, token: String?) async throws -> Data {
+        guard let url = URL(string: governance + path) else { throw RegistrationError(message: "\(governance)\(path) is not a URL") }
         var request = URLRequest(url: url, timeoutInterval: 10)
         request.httpMethod = method
         request.httpBody = body

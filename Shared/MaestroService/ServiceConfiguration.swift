@@ -9,13 +9,30 @@ import MaestroRedis
 
 /// A service's settings, read once from the environment at start-up.
 ///
-/// Every variable has a default that works with the dev stack. Reading validates every
-/// variable and reports all problems together, one line per variable, so a misconfigured
-/// deployment is fixed in one round. Messages never repeat a URL, which may carry a password.
+/// In development (`MAESTRO_ENVIRONMENT` unset or `development`) every variable has a default
+/// that works with the dev stack. In production (`MAESTRO_ENVIRONMENT=production`, as the
+/// container image sets it) the connection settings have no default: a missing one is a
+/// problem, so no service starts half-configured against a dev address. Reading validates
+/// every variable and reports all problems together, one line per variable, so a
+/// misconfigured deployment is fixed in one round. Messages never repeat a URL, which may
+/// carry a password.
 public struct ServiceConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
     }
+
+    /// Where the service runs (`MAESTRO_ENVIRONMENT`): `development` gives every setting a
+    /// default for the dev stack; `production` requires the connection settings.
+    public enum Environment: String, Sendable, CaseIterable {
+        case development, production
+    }
+
+    /// The kit's variables that have no default in production.
+    public static let requiredInProduction = ["MAESTRO_HTTP_HOST", "MAESTRO_KAFKA_BROKERS", "MAESTRO_POSTGRES_URL", "MAESTRO_REDIS_URL",
+                                              "MAESTRO_GOVERNANCE_ISSUER", "MAESTRO_EVENT_SIGNING_KEY_FILE"]
+    /// What a service other than governance also needs in production: where governance is, and
+    /// the service account that registers the service's event key there.
+    public static let requiredInProductionBesideGovernance = ["MAESTRO_GOVERNANCE_URL", "MAESTRO_SERVICE_ACCOUNT_KEY"]
 
     /// Where the JSON Web Key Set that verifies tokens comes from.
     public enum KeySource: Sendable, Hashable, CustomStringConvertible {
@@ -42,6 +59,7 @@ public struct ServiceConfiguration: Sendable {
         }
     }
 
+    public var environmentKind: Environment
     public var httpHost: String
     public var httpPort: Int
     public var kafkaBrokers: String
@@ -73,6 +91,12 @@ public struct ServiceConfiguration: Sendable {
     /// governance's public URL, which it also writes into the tokens it issues and into its
     /// discovery document. A token from any other issuer is refused.
     public var tokenIssuer: String
+    /// Governance's base URL as this service reaches it (`MAESTRO_GOVERNANCE_URL`, the issuer
+    /// unless set): the event key set, the event key registration and, in production, the JWKS
+    /// come from there. It differs from the issuer where the public URL is not reachable from
+    /// inside the deployment (`http://localhost:7102` for clients, `http://governance:7102` in
+    /// compose).
+    public var governanceURL: String
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     /// Request bodies larger than this are refused with 413.
@@ -109,6 +133,8 @@ public struct ServiceConfiguration: Sendable {
     /// - Throws: ``ConfigurationError`` listing every bad variable.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, defaultPort: Int) throws(ConfigurationError) {
         var reader = SettingsReader(environment: environment)
+        environmentKind = reader.choice("MAESTRO_ENVIRONMENT", default: .development, Environment.allCases.map(\.rawValue), Environment.init(rawValue:))
+        if environmentKind == .production { reader.require(Self.requiredInProduction) }
         httpHost = reader.string("MAESTRO_HTTP_HOST", default: "127.0.0.1")
         httpPort = reader.integer("MAESTRO_HTTP_PORT", default: defaultPort, in: 1...65535)
         kafkaBrokers = reader.brokers("MAESTRO_KAFKA_BROKERS", default: "127.0.0.1:9092")
@@ -117,10 +143,12 @@ public struct ServiceConfiguration: Sendable {
         postgresMigrationURL = environment["MAESTRO_POSTGRES_MIGRATION_URL"].flatMap { $0.isEmpty ? nil : $0 }
         redisURL = reader.string("MAESTRO_REDIS_URL", default: "redis://127.0.0.1:7379")
         statementTimeout = .milliseconds(reader.integer("MAESTRO_POSTGRES_STATEMENT_TIMEOUT_MS", default: Self.defaultStatementTimeoutMilliseconds, in: 100...3_600_000))
-        keySource = reader.keySource(url: "MAESTRO_JWKS_URL", file: "MAESTRO_JWKS_FILE", default: .file(Self.defaultJWKSFile))
         tokenIssuer = reader.issuer()
+        governanceURL = reader.baseURL("MAESTRO_GOVERNANCE_URL") ?? tokenIssuer
+        let governanceJWKS: KeySource? = environmentKind == .production ? URL(string: governanceURL + "/.well-known/jwks.json").map { .url($0) } : nil
+        keySource = reader.keySource(url: "MAESTRO_JWKS_URL", file: "MAESTRO_JWKS_FILE", default: governanceJWKS ?? .file(Self.defaultJWKSFile))
         eventKeySource = reader.keySource(url: "MAESTRO_EVENT_KEYS_URL", file: "MAESTRO_EVENT_KEYS_FILE",
-                                          default: URL(string: tokenIssuer + "/v1/event-keys").map { .url($0) } ?? .file(".maestro/keys/event-keys.json"))
+                                          default: URL(string: governanceURL + "/v1/event-keys").map { .url($0) } ?? .file(".maestro/keys/event-keys.json"))
         eventSigningKeyFile = reader.value("MAESTRO_EVENT_SIGNING_KEY_FILE")
         serviceAccountKey = reader.value("MAESTRO_SERVICE_ACCOUNT_KEY")
         logLevel = reader.choice("MAESTRO_LOG_LEVEL", default: .info, Logger.Level.allCases.map(\.rawValue), Logger.Level.init(rawValue:))
@@ -317,13 +345,32 @@ public struct SettingsReader {
     /// `MAESTRO_GOVERNANCE_ISSUER`: an http(s) URL without query or fragment (OpenID Connect
     /// Discovery §3), kept without a trailing '/', since tokens compare it as an exact string.
     public mutating func issuer() -> String {
-        guard let raw = value("MAESTRO_GOVERNANCE_ISSUER") else { return ServiceConfiguration.defaultTokenIssuer }
+        baseURL("MAESTRO_GOVERNANCE_ISSUER") ?? ServiceConfiguration.defaultTokenIssuer
+    }
+
+    /// An http(s) base URL without query, fragment or credentials, without a trailing '/';
+    /// `nil` when unset or bad (a bad one is a problem).
+    public mutating func baseURL(_ name: String) -> String? {
+        guard let raw = value(name) else { return nil }
         guard let url = URLComponents(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               url.host?.isEmpty == false, url.query == nil, url.fragment == nil, url.user == nil, url.password == nil else {
-            problems.append("MAESTRO_GOVERNANCE_ISSUER: must be an http:// or https:// URL without query, fragment or credentials, got '\(raw)'")
-            return ServiceConfiguration.defaultTokenIssuer
+            problems.append("\(name): must be an http:// or https:// URL without query, fragment or credentials, got '\(raw)'")
+            return nil
         }
         return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+    }
+
+    /// Whether `MAESTRO_ENVIRONMENT` is `production`, where the settings a deployment must
+    /// give have no default.
+    public var isProduction: Bool {
+        value("MAESTRO_ENVIRONMENT")?.lowercased() == ServiceConfiguration.Environment.production.rawValue
+    }
+
+    /// One problem per variable of `names` that is unset or blank.
+    public mutating func require(_ names: [String]) {
+        for name in names where value(name) == nil {
+            problems.append("\(name): required when MAESTRO_ENVIRONMENT=production")
+        }
     }
 
     /// A key set from a URL variable or a file variable (not both), `fallback` when neither is set.

@@ -46,6 +46,9 @@ public enum ServiceRunner {
             problems += error.problems
         }
         var reader = SettingsReader(environment: environment)
+        if reader.isProduction && Definition.identity != ServiceCatalog.governance {
+            reader.require(ServiceConfiguration.requiredInProductionBesideGovernance)
+        }
         let settings = Definition.Settings(reading: &reader)
         problems += reader.problems
         guard let configuration, problems.isEmpty else { throw ConfigurationError(problems: problems) }
@@ -141,7 +144,7 @@ public enum ServiceRunner {
                            metadata: ["kid": "\(key.keyID)"])
             return (EventSigner(key: key, registered: true), nil)
         }
-        return (signer, EventKeyRegistration(signer: signer, register: EventKeyRegistration.overHTTP(issuer: configuration.tokenIssuer, serviceAccountKey: account, key: key),
+        return (signer, EventKeyRegistration(signer: signer, register: EventKeyRegistration.overHTTP(governance: configuration.governanceURL, serviceAccountKey: account, key: key),
                                              logger: logger))
     }
 

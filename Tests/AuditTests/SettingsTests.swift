@@ -33,6 +33,16 @@ struct SettingsTests {
         ])
     }
 
+    @Test("in production audit needs governance, its service account and its checkpoint key, besides the kit's settings")
+    func productionRequirements() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceRunner.configuration(AuditService.self, environment: ["MAESTRO_ENVIRONMENT": "production"])
+        }
+        let missing = (error?.problems ?? []).map { String($0.prefix { $0 != ":" }) }
+        #expect(missing == ServiceConfiguration.requiredInProduction + ServiceConfiguration.requiredInProductionBesideGovernance
+                + ["MAESTRO_AUDIT_SIGNING_KEY_FILE"])
+    }
+
     @Test("the log's inbox is never pruned, so a replay however old appends nothing twice")
     func inboxKeptForever() {
         guard case .keptForever = AuditService.inboxPolicy else {

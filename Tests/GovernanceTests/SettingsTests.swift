@@ -34,4 +34,13 @@ struct SettingsTests {
             "MAESTRO_GOVERNANCE_EXPIRY_SECONDS: must be a whole number of seconds from 1 to 3600, got 'soon'",
         ])
     }
+
+    @Test("in production governance also needs the service accounts to provision, but not its own URL or an account of its own")
+    func productionRequirements() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceRunner.configuration(GovernanceService.self, environment: ["MAESTRO_ENVIRONMENT": "production"])
+        }
+        let missing = (error?.problems ?? []).map { String($0.prefix { $0 != ":" }) }
+        #expect(missing == ServiceConfiguration.requiredInProduction + ["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS"])
+    }
 }

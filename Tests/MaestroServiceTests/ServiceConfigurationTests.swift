@@ -67,6 +67,34 @@ struct ServiceConfigurationTests {
         }
     }
 
+    @Test("in production the connection settings have no default: each missing one is a problem naming it; given, governance's URL serves the key sets")
+    func productionRequiresTheConnectionSettings() throws {
+        do {
+            _ = try ServiceConfiguration(environment: ["MAESTRO_ENVIRONMENT": "production"], defaultPort: 1)
+            Issue.record("a production configuration without settings was accepted")
+        } catch {
+            #expect(error.problems == ServiceConfiguration.requiredInProduction.map { "\($0): required when MAESTRO_ENVIRONMENT=production" })
+        }
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration(environment: ["MAESTRO_ENVIRONMENT": "staging"], defaultPort: 1) }
+        let complete = [
+            "MAESTRO_ENVIRONMENT": "production", "MAESTRO_HTTP_HOST": "0.0.0.0", "MAESTRO_KAFKA_BROKERS": "kafka:9092",
+            "MAESTRO_POSTGRES_URL": "postgres://registry_app:pw@postgres:5432/maestro", "MAESTRO_REDIS_URL": "redis://:pw@redis:6379",
+            "MAESTRO_GOVERNANCE_ISSUER": "http://localhost:7102", "MAESTRO_EVENT_SIGNING_KEY_FILE": "/run/secrets/registry-event-signing-key",
+            "MAESTRO_GOVERNANCE_URL": "http://governance:7102/",
+        ]
+        let configuration = try ServiceConfiguration(environment: complete, defaultPort: 1)
+        #expect(configuration.environmentKind == .production)
+        #expect(configuration.tokenIssuer == "http://localhost:7102")
+        #expect(configuration.governanceURL == "http://governance:7102")
+        #expect(configuration.keySource == .url(URL(string: "http://governance:7102/.well-known/jwks.json")!))
+        #expect(configuration.eventKeySource == .url(URL(string: "http://governance:7102/v1/event-keys")!))
+        // In development, governance is the issuer and tokens verify against the dev key file unless told otherwise.
+        let development = try ServiceConfiguration(environment: [:], defaultPort: 1)
+        #expect(development.governanceURL == development.tokenIssuer)
+        #expect(development.keySource == .file(ServiceConfiguration.defaultJWKSFile))
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration(environment: ["MAESTRO_GOVERNANCE_URL": "governance:7102"], defaultPort: 1) }
+    }
+
     @Test("Kafka SASL/OAUTHBEARER is configured from MAESTRO_KAFKA_* into librdkafka's oidc properties; an incomplete setting names what is missing")
     func kafkaSecurity() throws {
         #expect(try ServiceConfiguration(environment: [:], defaultPort: 1).kafkaProperties.isEmpty)

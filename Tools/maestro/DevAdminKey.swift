@@ -1,4 +1,5 @@
 import Foundation
+import MaestroBus
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -14,15 +15,22 @@ enum DevAdminKey {
         if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
             return existing
         }
-        var generator = SystemRandomNumberGenerator()
-        let prefix = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let key = "mk_\(prefix)_\(secret)"
+        let key = newKey()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data((key + "\n").utf8).write(to: file, options: .atomic)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         return key
+    }
+
+    /// A new API key, `mk_<12 hex>_<43 base64url>`: the prefix names it, the 32 random bytes are the secret.
+    static func newKey() -> String {
+        "mk_\(randomBytes(6).map { String(format: "%02x", $0) }.joined())_\(Data(randomBytes(32)).base64URLEncodedString())"
+    }
+
+    /// Bytes from the system's cryptographically secure generator.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
     /// A 12-hour admin token from governance for the key.

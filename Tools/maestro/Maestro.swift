@@ -8,7 +8,8 @@ struct Maestro: AsyncParsableCommand {
         commandName: "maestro",
         abstract: "Maestro's tool: sign in, models and promotions, approvals, identities and policies, the event bus, audit verification and the development stack.",
         subcommands: [LoginCommand.self, WhoAmICommand.self, TokenCommand.self, ModelsCommand.self, PromoteCommand.self, ApprovalsCommand.self, PolicyCommand.self,
-                      PrincipalsCommand.self, KeysCommand.self, Events.self, Audit.self, Dev.self, ServicesCommand.self]
+                      PrincipalsCommand.self, KeysCommand.self, Events.self, Audit.self, Dev.self, ServicesCommand.self,
+                      HealthCommand.self, SecretsCommand.self]
     )
 }
 

@@ -22,6 +22,8 @@ struct AuditSettings: ServiceSettings {
         if environment["MAESTRO_AUDIT_OPERATOR_TENANT"] != nil {
             reader.problems.append("MAESTRO_AUDIT_OPERATOR_TENANT: renamed to MAESTRO_PLATFORM_TENANT, which every service reads; set that instead")
         }
+        // A key created anew on each start would sign checkpoints no one can chain to the last ones.
+        if reader.isProduction { reader.require(["MAESTRO_AUDIT_SIGNING_KEY_FILE"]) }
         if let file = environment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] {
             if file.isEmpty { reader.problems.append("MAESTRO_AUDIT_SIGNING_KEY_FILE: must be a file path") } else { signingKeyFile = file }
         }

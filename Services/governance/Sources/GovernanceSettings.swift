@@ -28,6 +28,8 @@ struct GovernanceSettings: ServiceSettings {
     var serviceAccountKeys: [String: String] = [:]
 
     init(reading reader: inout SettingsReader) {
+        // Without the accounts, no other service can register its event key, so none of their events would verify.
+        if reader.isProduction { reader.require(["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS"]) }
         if let minutes = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_MINUTES", in: 1...720, unit: "minutes") { tokenLifetime = .seconds(minutes * 60) }
         if let seconds = reader.wholeNumber("MAESTRO_GOVERNANCE_EXPIRY_SECONDS", in: 1...3600, unit: "seconds") { expiryInterval = .seconds(seconds) }
         if let count = reader.wholeNumber("MAESTRO_GOVERNANCE_TOKEN_REQUESTS_PER_MINUTE", in: 1...1_000_000, unit: "requests") {
