@@ -27,6 +27,9 @@ struct DevBrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Extra topics to create, as name:partitions (repeatable).")
     var topic: [String] = []
 
+    @Flag(name: .long, help: "Create none of the catalog's topics (only --topic ones), as a Kafka whose topics a deployment's job creates.")
+    var noCatalogTopics = false
+
     @Flag(name: .long, help: "Show the mock cluster's log lines.")
     var verbose = false
 
@@ -34,7 +37,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
         var logger = Logger(label: "maestro.dev.broker")
         logger.logLevel = verbose ? .debug : .warning
         let broker = try DevBroker(brokers: brokers, logger: logger)
-        var created: [(String, Int32)] = Topic.catalog.map { ($0.name, $0.partitions) }
+        var created: [(String, Int32)] = noCatalogTopics ? [] : Topic.catalog.map { ($0.name, $0.partitions) }
         for spec in topic {
             let parts = spec.split(separator: ":")
             guard parts.count == 2, let partitions = Int32(parts[1]), partitions > 0 else {
