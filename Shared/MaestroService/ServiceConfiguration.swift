@@ -394,6 +394,12 @@ public struct SettingsReader {
 }
 
 extension ServiceConfiguration.KeySource {
+    /// Whether the key set is fetched over HTTP (from governance, usually), not read from a file.
+    public var isURL: Bool {
+        if case .url = self { return true }
+        return false
+    }
+
     /// The key set's bytes: the file's content, or the URL's answer (which must be 200).
     public func read() async throws -> Data {
         switch self {

@@ -76,11 +76,11 @@ public enum ServiceRunner {
             verifier = own
         } else {
             // Loaded before anything consumes or serves: a service that cannot verify tokens
-            // stops here, before it joins a consumer group.
+            // stops here, before it joins a consumer group. A key set served by governance is
+            // waited for (services of one deployment start together, governance among them);
+            // a file is read once.
             verifier = TokenVerifier(configuration, logger: logger)
-            do { try await verifier.load() } catch {
-                throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded: \(String(describing: error))"])
-            }
+            try await loadKeySet(verifier, configuration: configuration, logger: logger)
         }
 
         let (signer, registration) = try await eventSigning(for: service, configuration: configuration, logger: logger)
@@ -116,6 +116,25 @@ public enum ServiceRunner {
             try await service.beforeServerStarts()
         }
         try await app.runService()
+    }
+
+    /// How long a service waits at start for governance to serve the key set that verifies tokens.
+    static let keySetWait: Duration = .seconds(120)
+
+    /// Loads the token key set; from a URL, retries every 2 s for ``keySetWait`` before giving up.
+    static func loadKeySet(_ verifier: TokenVerifier, configuration: ServiceConfiguration, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + (configuration.keySource.isURL ? keySetWait : .zero)
+        while true {
+            do {
+                return try await verifier.load()
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw ConfigurationError(problems: ["\(configuration.keySource): the key set that verifies tokens cannot be loaded: \(String(describing: error))"])
+                }
+                logger.warning("waiting for the key set that verifies tokens", metadata: ["source": "\(configuration.keySource)", "error": "\(error)"])
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
     }
 
     /// HTTP/1.1 with the kit's channel handlers: ``ClientGoneHandler`` lets a request's database

@@ -288,10 +288,43 @@ def test_prometheus_scrapes_every_service_and_the_dashboard_names_real_metrics(s
     for name, port in services.items():
         assert f"{name}:{port}" in prometheus, f"Prometheus does not scrape {name}"
     dashboard = json.loads((ROOT / "compose/grafana/dashboards/maestro.json").read_text())
-    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
-    assert expressions
+    panels = dashboard["panels"] + [inner for panel in dashboard["panels"] for inner in panel.get("panels", [])]
+    expressions = [target["expr"] for panel in panels for target in panel.get("targets", [])]
+    assert len(expressions) >= len([panel for panel in panels if panel["type"] != "row"])
     code = "".join(path.read_text() for path in (ROOT / "Shared").rglob("*.swift"))
     code += "".join(path.read_text() for path in (ROOT / "Services").rglob("*.swift"))
     used = {re.sub(r"_(bucket|sum|count)$", "", metric) for expr in expressions for metric in re.findall(r"\b(?:maestro|http)_[a-z_]+", expr)}
-    unknown = sorted(metric for metric in used if f'"{metric}"' not in code and metric not in code)
+    unknown = sorted(metric for metric in used if not re.search(rf"\b{metric}\b", code))
     assert not unknown, f"the dashboard names metrics no code exports: {unknown}"
+
+
+# The tools the deployment files rely on
+
+def test_secrets_keep_every_value_and_fill_in_what_is_missing(maestro_bin, tmp_path):
+    folder = tmp_path / "secrets"
+    assert run(maestro_bin, "secrets", folder).returncode == 0
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(path.stat().st_mode & 0o777) == "0o600" for path in folder.iterdir())
+    before = {path.name: path.read_text() for path in folder.iterdir()}
+    (folder / "registry.env").unlink()
+    (folder / "audit-signing.key").unlink()
+    assert run(maestro_bin, "secrets", folder).returncode == 0
+    after = {path.name: path.read_text() for path in folder.iterdir()}
+    assert after["registry.env"] == before["registry.env"], "registry's values come back from governance's list and postgres.env"
+    assert after["audit-signing.key"] != before["audit-signing.key"] and len(after["audit-signing.key"].strip()) == 44
+    assert {name: text for name, text in after.items() if name != "audit-signing.key"} == \
+        {name: text for name, text in before.items() if name != "audit-signing.key"}
+    governance = compose_smoke.read_env_file(folder / "governance.env")
+    postgres = compose_smoke.read_env_file(folder / "postgres.env")
+    registry = compose_smoke.read_env_file(folder / "registry.env")
+    assert f"registry={registry['MAESTRO_SERVICE_ACCOUNT_KEY']}" in governance["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS"].split(",")
+    assert registry["MAESTRO_POSTGRES_URL"].startswith(f"postgres://registry_app:{postgres['REGISTRY_DB_PASSWORD']}@postgres:5432/")
+    assert re.fullmatch(r"mk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", governance["MAESTRO_BOOTSTRAP_ADMIN_KEY"])
+
+
+def test_the_health_check_fails_clearly_when_nothing_answers(maestro_bin):
+    port = compose_smoke.free_port()
+    answer = run(maestro_bin, "health", "--port", port, "--timeout", "2")
+    assert answer.returncode == 1 and f"http://127.0.0.1:{port}/health/live" in answer.stderr
+    answer = run(maestro_bin, "health", "--ready", env={"PATH": os.environ["PATH"]})
+    assert answer.returncode == 1 and "MAESTRO_HTTP_PORT" in answer.stderr

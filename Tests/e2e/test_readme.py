@@ -7,6 +7,7 @@ above it print: each must appear in the block's standard output, in order, with 
 anything and runs of spaces compared as one. A failing command fails the block (`set -euo
 pipefail`)."""
 import os
+import shutil
 import re
 import signal
 import subprocess
@@ -65,6 +66,9 @@ def checkout(maestro_bin):
     directory = tempfile.mkdtemp(prefix="maestro-readme-", dir="/tmp")
     os.chmod(directory, 0o755)
     os.symlink(os.path.join(ROOT, ".build"), os.path.join(directory, ".build"))
+    # The deployment files, copied: the walkthrough writes secrets into them.
+    for folder in ("compose", "k8s"):
+        shutil.copytree(os.path.join(ROOT, folder), os.path.join(directory, folder), ignore=shutil.ignore_patterns("secrets"))
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("MAESTRO_", "OTEL_"))}
     environment.update({"MAESTRO_CONFIG_DIR": os.path.join(directory, "config"), "HOME": directory,
                         # python3 is the e2e virtualenv's, as a user's would be the one they installed mlflow into.
