@@ -21,8 +21,10 @@ COPY . .
 ARG SERVICE=all
 # The Swift runtime is linked statically, so the runtime stage needs no toolchain. Each binary
 # finds its resources (migrations, openapi.yaml, JSON Schemas, the /docs page) in the
-# <package>_<target>.resources folders next to it.
-RUN all=$(find Services -mindepth 1 -maxdepth 1 -type d -printf '%f ') \
+# <package>_<target>.resources folders next to it. The build folder is a cache across builds,
+# so the binaries are copied out in the same step.
+RUN --mount=type=cache,target=/src/.build \
+    all=$(find Services -mindepth 1 -maxdepth 1 -type d -printf '%f ') \
  && if [ "$SERVICE" = all ]; then services=$all; \
     elif [ -d "Services/$SERVICE" ]; then services=$SERVICE; \
     else echo "SERVICE=$SERVICE is not one of: all $all" >&2; exit 1; fi \
@@ -31,7 +33,7 @@ RUN all=$(find Services -mindepth 1 -maxdepth 1 -type d -printf '%f ') \
         swift build -c release --static-swift-stdlib --product "$product"; \
     done \
  && bin=$(swift build -c release --static-swift-stdlib --show-bin-path) \
- && mkdir -p /staging/bin /staging/data \
+ && mkdir -p /staging/bin \
  && cp "$bin/maestro" /staging/bin/ \
  && for name in $services; do cp "$bin/maestro-$name" /staging/bin/; done \
  && cp -R "$bin"/*.resources /staging/bin/ \
