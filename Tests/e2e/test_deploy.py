@@ -234,6 +234,8 @@ def test_each_overlay_sets_what_each_service_requires_and_nothing_no_code_reads(
         assert not unread, f"{name} ({overlay}): sets {unread}, which no code of maestro-{name} reads"
         assert int(env["MAESTRO_HTTP_PORT"]) == services[name]
         assert container["ports"] == [{"name": "http", "containerPort": services[name], "protocol": "TCP"}]
+        served = yaml.safe_load((ROOT / "Services" / name / "openapi.yaml").read_text())["paths"]
+        assert {"/health/live", "/health/ready", "/metrics"} <= served.keys(), f"{name} does not document the paths its probes use"
         assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
         assert container["resources"]["requests"] and container["resources"]["limits"]
