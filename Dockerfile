@@ -11,9 +11,10 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# The C libraries Maestro wraps (librdkafka, hiredis) and OpenSSL, with their headers.
+# The C libraries Maestro wraps (librdkafka, hiredis) and OpenSSL, with their headers, and
+# libcurl's, which Foundation's networking links against when the Swift runtime is static.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends librdkafka-dev libhiredis-dev libssl-dev pkg-config \
+ && apt-get install -y --no-install-recommends librdkafka-dev libhiredis-dev libssl-dev libcurl4-openssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
