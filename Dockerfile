@@ -23,7 +23,8 @@ ARG SERVICE=all
 # The Swift runtime is linked statically, so the runtime stage needs no toolchain. Each binary
 # finds its resources (migrations, openapi.yaml, JSON Schemas, the /docs page) in the
 # <package>_<target>.resources folders next to it. The build folder is a cache across builds,
-# so the binaries are copied out in the same step.
+# so the binaries are copied out in the same step. Debug information goes (a third of each
+# binary); symbols stay, so crash backtraces name functions.
 RUN --mount=type=cache,target=/src/.build \
     all=$(find Services -mindepth 1 -maxdepth 1 -type d -printf '%f ') \
  && if [ "$SERVICE" = all ]; then services=$all; \
@@ -38,6 +39,7 @@ RUN --mount=type=cache,target=/src/.build \
  && cp "$bin/maestro" /staging/bin/ \
  && for name in $services; do cp "$bin/maestro-$name" /staging/bin/; done \
  && cp -R "$bin"/*.resources /staging/bin/ \
+ && find /staging/bin -maxdepth 1 -type f -exec strip --strip-debug {} + \
  && if [ "$SERVICE" = all ]; then ln -s maestro /staging/bin/maestro-service; else ln -s "maestro-$SERVICE" /staging/bin/maestro-service; fi
 
 FROM ${RUNTIME_IMAGE}

@@ -1,5 +1,5 @@
 # The two set-up commands are `make run` and `make test`; both install what they need first.
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench image-dry-run clean
 
 deps:
 	@scripts/install-deps.sh
@@ -16,6 +16,11 @@ test: deps
 
 bench: deps
 	scripts/bench.sh
+
+# The Dockerfile's build step run natively (no container engine needed), then the compose
+# smoke against the staged release binaries: about 20 minutes.
+image-dry-run: deps
+	scripts/image-dry-run.sh
 
 clean:
 	rm -rf .build .maestro

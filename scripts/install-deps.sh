@@ -2,7 +2,8 @@
 # Installs the system packages Maestro builds and tests with, only those that are missing.
 set -euo pipefail
 
-packages=(pkg-config librdkafka-dev libhiredis-dev libssl-dev kcat postgresql redis-server python3-venv)
+# libcurl4-openssl-dev: a static Swift runtime (the image, make image-dry-run) links FoundationNetworking against it.
+packages=(pkg-config librdkafka-dev libhiredis-dev libssl-dev libcurl4-openssl-dev kcat postgresql redis-server python3-venv)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
