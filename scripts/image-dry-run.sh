@@ -28,7 +28,7 @@ mv "$work/src/.build" "$work/build-moved-away"
 
 echo "staged: $(ls "$work/staging/bin" | tr '\n' ' ')"
 echo "shared libraries the staged binaries load (the runtime stage must install them):"
-for binary in "$work"/staging/bin/maestro*; do ldd "$binary" | awk '$3 ~ /^\// {print $1}'; done | sort -u | sed 's/^/  /'
+find "$work/staging/bin" -maxdepth 1 -type f -exec ldd {} \; | awk '$3 ~ /^\// {print $1}' | sort -u | sed 's/^/  /'
 
 test_dir=$work/servers
 mkdir -p "$test_dir/run"
