@@ -192,6 +192,19 @@ def test_compose_sets_what_each_service_requires_and_nothing_no_code_reads(compo
         assert service["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
 
 
+def test_kafka_in_compose_and_the_dev_overlay_formats_its_storage_with_a_valid_cluster_id(compose, rendered):
+    """The apache/kafka image formats KRaft storage with CLUSTER_ID, which must be a Kafka UUID."""
+    import base64
+    _, compose_file = compose
+    ids = [compose_file["services"]["kafka"]["environment"]["CLUSTER_ID"]]
+    for obj in rendered["dev"][1]:
+        if obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == "kafka":
+            ids += [entry["value"] for entry in obj["spec"]["template"]["spec"]["containers"][0]["env"] if entry["name"] == "CLUSTER_ID"]
+    assert len(ids) == 2
+    for cluster_id in ids:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id) and len(base64.urlsafe_b64decode(cluster_id + "==")) == 16, cluster_id
+
+
 def test_the_compose_configuration_works(bin_dir):
     """Every service starts natively with compose's environment, gets ready, accepts an admin
     token, registers its event key; a missing or malformed variable stops it at once."""
@@ -272,6 +285,8 @@ def test_the_topic_job_creates_every_topic_of_the_contract(tmp_path):
     for copy in ("create-topics.sh", "init-roles.sh"):
         original = ROOT / ("compose/kafka" if copy == "create-topics.sh" else "compose/postgres") / copy
         assert (ROOT / "k8s/overlays/dev/scripts" / copy).read_bytes() == original.read_bytes(), f"k8s's {copy} differs from compose's"
+        # The postgres image's entrypoint runs an executable init script and sources any other.
+        assert os.access(original, os.X_OK), f"{original} is not executable"
 
 
 def test_strimzi_creates_every_topic_of_the_contract_for_production(rendered):
@@ -286,9 +301,10 @@ def test_strimzi_creates_every_topic_of_the_contract_for_production(rendered):
 # Observability
 
 def test_prometheus_scrapes_every_service_and_the_dashboard_names_real_metrics(services):
-    prometheus = (ROOT / "compose/prometheus/prometheus.yml").read_text()
-    for name, port in services.items():
-        assert f"{name}:{port}" in prometheus, f"Prometheus does not scrape {name}"
+    prometheus = yaml.safe_load((ROOT / "compose/prometheus/prometheus.yml").read_text())
+    scraped = {(target, static["labels"]["service"]) for job in prometheus["scrape_configs"] for static in job["static_configs"]
+               for target in static["targets"]}
+    assert {(f"{name}:{port}", name) for name, port in services.items()} <= scraped, "Prometheus scrapes every service, labelled by name"
     dashboard = json.loads((ROOT / "compose/grafana/dashboards/maestro.json").read_text())
     panels = dashboard["panels"] + [inner for panel in dashboard["panels"] for inner in panel.get("panels", [])]
     expressions = [target["expr"] for panel in panels for target in panel.get("targets", [])]
