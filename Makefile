@@ -18,7 +18,7 @@ bench: deps
 	scripts/bench.sh
 
 # The Dockerfile's build step run natively (no container engine needed), then the compose
-# smoke against the staged release binaries: about 20 minutes.
+# smoke against the staged release binaries: about 10 minutes on 2 cores.
 image-dry-run: deps
 	scripts/image-dry-run.sh
 
