@@ -103,6 +103,11 @@ def container_environment(compose_dir, service, variables):
     return env
 
 
+def maestro_services(services):
+    """The compose services that run a Maestro service binary (`command: ["maestro-<name>"]`)."""
+    return {name: service for name, service in services.items() if str((service.get("command") or [""])[0]).startswith("maestro-")}
+
+
 def start_order(services):
     """Maestro services, each after those it depends on."""
     ordered, seen = [], set()
@@ -116,9 +121,8 @@ def start_order(services):
             visit(dependency)
         ordered.append(name)
 
-    for name, service in services.items():
-        if "maestro-service" in str(service.get("command", "")) or str(service.get("command", [""])[0]).startswith("maestro-"):
-            visit(name)
+    for name in maestro_services(services):
+        visit(name)
     return ordered
 
 
@@ -284,15 +288,11 @@ class Smoke:
             self.spawn(name, [self.bin / binary], env, cwd=volume_dir)
             health = [self.bin / part if part == "maestro" else part for part in services[name]["healthcheck"]["test"][1:]]
             deadline = time.time() + 120
-            while time.time() < deadline:
-                if subprocess.run(health, env=env, capture_output=True).returncode == 0:
-                    break
-                if self.processes[-1][1].poll() is not None:
-                    break
-                time.sleep(0.5)
-            else:
-                pass
-            if subprocess.run(health, env=env, capture_output=True).returncode != 0:
+            healthy = False
+            while not healthy and time.time() < deadline and self.processes[-1][1].poll() is None:
+                healthy = subprocess.run(health, env=env, capture_output=True).returncode == 0
+                time.sleep(0 if healthy else 0.5)
+            if not healthy:
                 self.show_log(name)
                 self.fail(f"{name} did not pass its compose health check ({' '.join(map(str, services[name]['healthcheck']['test'][1:]))})")
                 return

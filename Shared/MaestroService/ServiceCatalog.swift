@@ -22,6 +22,11 @@ public struct ServiceIdentity: Sendable, Hashable {
         self.topic = topic
     }
 
+    /// The PostgreSQL login role the service runs as (`MAESTRO_POSTGRES_URL`): `registry_app`,
+    /// `feature_store_app`, …; `maestro dev up`, `maestro secrets` and compose's
+    /// `init-roles.sh` name it so.
+    public var databaseRole: String { String(name.map { $0 == "-" ? "_" : $0 }) + "_app" }
+
     /// `ce_source` of the service's events.
     public var eventSource: String { "/maestro/\(name)" }
 }

@@ -119,11 +119,6 @@ def maestro_deployments(objects):
     return result
 
 
-def compose_services(compose_file):
-    return {name: service for name, service in compose_file["services"].items()
-            if str((service.get("command") or [""])[0]).startswith("maestro-")}
-
-
 # The image
 
 def test_the_dockerfile_passes_hadolint():
@@ -172,7 +167,7 @@ def test_the_compose_file_follows_the_compose_specification():
 
 def test_compose_sets_what_each_service_requires_and_nothing_no_code_reads(compose, services, required, read_by_code):
     folder, compose_file = compose
-    declared = compose_services(compose_file)
+    declared = compose_smoke.maestro_services(compose_file["services"])
     assert set(declared) == set(services), "every service of Services/ is in compose, and nothing else runs a Maestro binary"
     for name, service in declared.items():
         env = compose_smoke.container_environment(folder, service, {})

@@ -69,7 +69,7 @@ struct DevUpCommand: AsyncParsableCommand {
             if let binary = stack.serviceBinary(named: ServiceCatalog.governance.binary) {
                 let bootstrapKey = try DevAdminKey.loadOrCreate(in: root.appendingPathComponent("keys"))
                 var governanceEnvironment = environment
-                governanceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: "governance")
+                governanceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: ServiceCatalog.governance)
                 governanceEnvironment["MAESTRO_BOOTSTRAP_ADMIN_KEY"] = bootstrapKey
                 governanceEnvironment["MAESTRO_GOVERNANCE_SERVICE_ACCOUNT_KEYS"] = accountKeys.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     .joined(separator: ",")
@@ -89,7 +89,7 @@ struct DevUpCommand: AsyncParsableCommand {
                 let (name, port) = (service.name, service.defaultPort)
                 guard let binary = stack.serviceBinary(named: service.binary) else { continue }
                 var serviceEnvironment = environment
-                serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: name)
+                serviceEnvironment["MAESTRO_POSTGRES_URL"] = try stack.runtimeRole(for: service)
                 if adminKey != nil { serviceEnvironment["MAESTRO_SERVICE_ACCOUNT_KEY"] = accountKeys[name] }
                 if name == "audit" { serviceEnvironment["MAESTRO_AUDIT_SIGNING_KEY_FILE"] = root.appendingPathComponent("keys/audit-signing.key").path }
                 try stack.startService(name: name, binary: binary, port: port, environment: serviceEnvironment)
@@ -185,9 +185,9 @@ struct DevStack {
 
     /// The login role a service runs as: NOBYPASSRLS and owning nothing, so row-level security
     /// holds for it as in production (its migrations run as the cluster owner `maestro`).
-    func runtimeRole(for service: String) throws -> String {
+    func runtimeRole(for service: ServiceIdentity) throws -> String {
         guard let (bin, port) = postgres else { throw CLIError("PostgreSQL is not started") }
-        let role = service.replacingOccurrences(of: "-", with: "_") + "_app"
+        let role = service.databaseRole
         let sql = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
         let created = try Self.run(["\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "maestro", "-d", "maestro", "-v", "ON_ERROR_STOP=1", "-qc", sql])
         guard created.status == 0 else { throw CLIError("could not create the PostgreSQL role \(role): \(created.output.suffix(300))") }

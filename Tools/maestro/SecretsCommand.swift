@@ -49,12 +49,12 @@ struct SecretsCommand: ParsableCommand {
         var connections: [String: [(String, String)]] = [:]
         var accountKeys: [(String, String)] = []
         for service in ServiceCatalog.all {
-            let role = service.name.replacingOccurrences(of: "-", with: "_")
-            let passwordVariable = "\(role.uppercased())_DB_PASSWORD"
+            // init-roles.sh reads <SERVICE>_DB_PASSWORD for the role <service>_app.
+            let passwordVariable = "\(service.databaseRole.dropLast("_app".count).uppercased())_DB_PASSWORD"
             let password = files.value("postgres.env", passwordVariable) ?? Self.password()
             postgresEnv.append((passwordVariable, password))
             connections[service.name] = [
-                ("MAESTRO_POSTGRES_URL", "postgres://\(role)_app:\(password)@\(postgres)/\(database)?sslmode=disable"),
+                ("MAESTRO_POSTGRES_URL", "postgres://\(service.databaseRole):\(password)@\(postgres)/\(database)?sslmode=disable"),
                 ("MAESTRO_POSTGRES_MIGRATION_URL", "postgres://\(owner):\(ownerPassword)@\(postgres)/\(database)?sslmode=disable"),
                 ("MAESTRO_REDIS_URL", "redis://:\(redisPassword)@\(redis)"),
             ]
